@@ -1,0 +1,136 @@
+"""Settings for `configure()`: each from its argument, else its environment variable, else default.
+
+Environment variables let a pipeline be configured without code changes (containers, cron jobs,
+`opentelemetry-instrument`). A value that cannot be parsed is a `ConfigurationError` naming the
+variable, raised by `configure()` before the pipeline starts, never later in a call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+# The GenAI conventions' newer capture modes count as "on" for the content we store.
+_TRUE = {"1", "true", "yes", "on", "span_only", "event_only", "span_and_event"}
+_FALSE = {"0", "false", "no", "off", "", "no_content"}
+
+
+class ConfigurationError(ValueError):
+    """A setting (argument or environment variable) has a value enrichment-logs cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every option of `configure()`, with the environment variable that can set it."""
+
+    db_path: Path = Path("enrichment_logs.duckdb")
+    """ENRICHMENT_LOGS_DB_PATH: the DuckDB file rows are written to."""
+    spool_dir: Path | None = None
+    """ENRICHMENT_LOGS_SPOOL_DIR: write-ahead spool; default `<db_path>.spool`."""
+    console: bool = True
+    """ENRICHMENT_LOGS_CONSOLE: live cost lines through the `enrichment_logs.console` logger."""
+    capture_content: bool = False
+    """ENRICHMENT_LOGS_CAPTURE_CONTENT (or OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT):
+    store scrubbed request and response content instead of metadata only."""
+    content_max_bytes: int = 16_384
+    """ENRICHMENT_LOGS_CONTENT_MAX_BYTES: cap on captured content per request or response."""
+    service_name: str = "enrichment-pipeline"
+    """ENRICHMENT_LOGS_SERVICE_NAME (or OTEL_SERVICE_NAME): the row's `service_name`."""
+    price_overrides: Path | None = None
+    """ENRICHMENT_LOGS_PRICE_OVERRIDES: a TOML file of prices that beat the built-in tables."""
+    firecrawl_usd_per_credit: Decimal | None = None
+    """ENRICHMENT_LOGS_FIRECRAWL_USD_PER_CREDIT: your Firecrawl plan's dollars per credit."""
+    max_queue_size: int = 100_000
+    """ENRICHMENT_LOGS_MAX_QUEUE_SIZE: spans held in memory while the exporter catches up."""
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        return self.spool_dir or self.db_path.with_name(self.db_path.name + ".spool")
+
+    @classmethod
+    def load(
+        cls, arguments: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Explicit arguments beat the environment, which beats the defaults."""
+        env = os.environ if environ is None else environ
+        unknown = set(arguments) - {field.name for field in fields(cls)}
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            if arguments.get(field.name) is not None:
+                values[field.name] = _PARSERS[field.name](str(arguments[field.name]), field.name)
+                continue
+            for variable in _ENV_NAMES[field.name]:
+                if variable in env:
+                    values[field.name] = _PARSERS[field.name](env[variable], variable)
+                    break
+        return cls(**values)
+
+
+def _boolean(text: str, name: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"{name}={text!r}: expected true or false")
+
+
+def _positive_int(text: str, name: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name}={text!r}: expected a whole number") from None
+    if number <= 0:
+        raise ConfigurationError(f"{name}={text!r}: must be greater than 0")
+    return number
+
+
+def _decimal(text: str, name: str) -> Decimal:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ConfigurationError(f"{name}={text!r}: expected a number") from None
+    if not number.is_finite() or number < 0:
+        raise ConfigurationError(f"{name}={text!r}: must be a non-negative number")
+    return number
+
+
+def _path(text: str, name: str) -> Path:
+    if not text.strip():
+        raise ConfigurationError(f"{name} is empty: expected a file path")
+    return Path(text).expanduser()
+
+
+def _text(text: str, name: str) -> str:
+    if not text.strip():
+        raise ConfigurationError(f"{name} is empty")
+    return text.strip()
+
+
+_PARSERS: Mapping[str, Callable[[str, str], Any]] = {
+    "db_path": _path,
+    "spool_dir": _path,
+    "console": _boolean,
+    "capture_content": _boolean,
+    "content_max_bytes": _positive_int,
+    "service_name": _text,
+    "price_overrides": _path,
+    "firecrawl_usd_per_credit": _decimal,
+    "max_queue_size": _positive_int,
+}
+
+_ENV_NAMES: Mapping[str, tuple[str, ...]] = {
+    name: (f"ENRICHMENT_LOGS_{name.upper()}",) for name in _PARSERS
+} | {
+    "capture_content": (
+        "ENRICHMENT_LOGS_CAPTURE_CONTENT",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    ),
+    "service_name": ("ENRICHMENT_LOGS_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+}

@@ -1,0 +1,125 @@
+"""What of a request or response may be stored: metadata by default, scrubbed content on opt-in.
+
+Lead-enrichment payloads carry personal data (names, emails, phone numbers) and the calls carry
+API keys. Without opt-in only the shape is kept (keys, types and sizes, never values). With opt-in
+(`capture_content=True`, `ENRICHMENT_LOGS_CAPTURE_CONTENT` or the GenAI convention's
+`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`) the content is kept, but secrets are always
+replaced by `[REDACTED]` and the JSON is capped in size. This runs on the pipeline's thread before
+anything reaches a span, so that no exporter (DuckDB, OTLP) ever sees a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SECRET_KEY = re.compile(
+    r"(authorization|api[-_]?key|apikey|x-api-key|cookie|set-cookie|secret|password|passwd|"
+    r"token|access[-_]?key|private[-_]?key|credential)",
+    re.IGNORECASE,
+)
+_SECRET_VALUE = re.compile(
+    r"(?:"
+    r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}"  # OpenAI
+    r"|\bpplx-[A-Za-z0-9_-]{16,}"  # Perplexity
+    r"|\bfc-[A-Za-z0-9_-]{16,}"  # Firecrawl
+    r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}"  # Authorization header values
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs
+    r"|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"  # AWS access key ids
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
+    r")"
+)
+_SECRET_QUERY = re.compile(
+    r"([?&](?:api[-_]?key|apikey|key|token|access_token|secret|signature|sig)=)[^&#\s\"']+",
+    re.IGNORECASE,
+)
+
+DEFAULT_MAX_BYTES = 16_384
+
+
+def scrub(value: Any) -> Any:
+    """A JSON-ready copy of `value` with every secret replaced; unknown objects become `repr`."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): REDACTED if _SECRET_KEY.search(str(key)) else scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub(item) for item in value]
+    if isinstance(value, bytes | bytearray):
+        return scrub(bytes(value).decode("utf-8", "replace"))
+    if isinstance(value, str):
+        return _SECRET_QUERY.sub(rf"\1{REDACTED}", _SECRET_VALUE.sub(REDACTED, value))
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    dumped = _model_dump(value)
+    return scrub(dumped) if dumped is not None else scrub(repr(value))
+
+
+def capture(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Scrubbed content as a JSON string of at most `max_bytes` (truncated content says so)."""
+    text = json.dumps(scrub(value), ensure_ascii=False, default=str)
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    head = text.encode("utf-8")[: max(max_bytes - 100, 0)].decode("utf-8", "ignore")
+    return json.dumps({"truncated": True, "original_bytes": len(text.encode()), "head": head})
+
+
+def describe(value: Any) -> str:
+    """Shape-only metadata as a JSON string: types, sizes and mapping keys, never values."""
+    return json.dumps(_shape(value, depth=0), ensure_ascii=False)
+
+
+def _shape(value: Any, depth: int) -> Any:
+    if isinstance(value, Mapping):
+        if depth >= 1:
+            return f"object[{len(value)}]"
+        return {str(key)[:64]: _shape(item, depth + 1) for key, item in list(value.items())[:50]}
+    if isinstance(value, str | bytes | bytearray | list | tuple | set | frozenset):
+        return f"{type(value).__name__}[{len(value)}]"
+    if value is None or isinstance(value, bool | int | float):
+        return type(value).__name__
+    dumped = _model_dump(value)
+    if dumped is not None and depth == 0:
+        return _shape(dumped, depth)
+    return type(value).__name__
+
+
+def _model_dump(value: Any) -> Any:
+    """SDK response objects (pydantic models) expose their data through `model_dump`."""
+    dump = getattr(value, "model_dump", None)
+    if not callable(dump):
+        return None
+    try:
+        return dump(mode="json")
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPolicy:
+    """Whether content is captured, and how much of it; set once by `configure()`."""
+
+    capture: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def render(self, value: Any) -> str:
+        """What a span may carry of `value` under this policy, as a JSON string."""
+        return capture(value, self.max_bytes) if self.capture else describe(value)
+
+
+_policy = ContentPolicy()
+
+
+def set_policy(policy: ContentPolicy) -> None:
+    global _policy
+    _policy = policy
+
+
+def current_policy() -> ContentPolicy:
+    return _policy

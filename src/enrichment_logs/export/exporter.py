@@ -1,0 +1,278 @@
+"""`DuckDBSpanExporter`: tool-call spans to `enrichment_logs` rows, through a write-ahead spool.
+
+Every batch is written to the spool first and then every pending segment is ingested, oldest
+first, each removed only after its insert committed. So a batch exported while another process
+holds the DuckDB file (a second worker, the DuckDB CLI, Grafana) waits on disk and lands with a
+later export, `force_flush` or `shutdown`; segments left by a crash are written by the next
+exporter on the same spool; and because row ids are stable and inserts skip known ids, a segment
+replayed twice still yields each row once. Only a spool that cannot be written loses rows, and
+those are counted in `stats`.
+
+Also the OpenTelemetry entry point `duckdb` (`OTEL_TRACES_EXPORTER=duckdb` under
+`opentelemetry-instrument`): constructed with no arguments it reads `ENRICHMENT_LOGS_DB_PATH`
+(default `enrichment_logs.duckdb`) and `ENRICHMENT_LOGS_SPOOL_DIR` (default `<db path>.spool`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from enrichment_logs.config import Settings
+from enrichment_logs.export.duckdb_store import (
+    DuckDBStore,
+    SegmentRejectedError,
+    StoreError,
+    StoreLockedError,
+)
+from enrichment_logs.export.mapping import span_to_row
+from enrichment_logs.export.spool import Spool
+from enrichment_logs.pricing.usage import Pricer
+
+_logger = logging.getLogger(__name__)
+
+_inherited_stores: list[DuckDBStore] = []
+"""Stores a forked child inherited: never used (the parent owns the file) and never closed,
+because closing would checkpoint into the parent's file."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExporterStats:
+    """Counters for the metrics work: nothing is dropped or delayed silently."""
+
+    rows_written: int = 0
+    """Rows this exporter inserted (replayed rows already in the table are not counted)."""
+    rows_pending_in_spool: int = 0
+    """Rows on disk waiting for the database, including segments left by other processes."""
+    rows_dropped: int = 0
+    """Rows lost: spool not writable, processor queue full, or a segment the table refused
+    (kept aside as `*.rejected`)."""
+    store_failures: int = 0
+    """Attempts to open or write the database that failed (locked, corrupt, I/O error)."""
+
+
+class DuckDBSpanExporter(SpanExporter):
+    """Writes tool-call spans as rows of the DuckDB file at `db_path`; see the module doc."""
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        spool_dir: str | os.PathLike[str] | None = None,
+        pricer: Pricer | None = None,
+    ) -> None:
+        settings = Settings.load({"db_path": db_path, "spool_dir": spool_dir})
+        self.db_path = settings.db_path
+        self.spool = Spool(settings.resolved_spool_dir)
+        self._pricer = pricer if pricer is not None else _default_pricer()
+        self._lock = threading.Lock()
+        self._store: DuckDBStore | None = None  # opened by the first export, off the user's thread
+        self._spool_only = False
+        self._shut_down = False
+        self._pending: dict[Path, int] = {}
+        self._pending_rows = 0  # sum of _pending, readable without the lock
+        self._written = self._dropped = self._store_failures = 0
+        self._failing: dict[str, str] = {}
+        call_in_forked_child(self._after_fork_in_child)
+
+    @property
+    def stats(self) -> ExporterStats:
+        """A snapshot, cheap enough to read from any thread (metrics callbacks)."""
+        return ExporterStats(
+            rows_written=self._written,
+            rows_pending_in_spool=self._pending_rows,
+            rows_dropped=self._dropped,
+            store_failures=self._store_failures,
+        )
+
+    def count_dropped(self, rows: int) -> None:
+        """Record rows lost before they reached the exporter (a full processor queue)."""
+        with self._lock:
+            self._dropped += rows
+
+    def open_store(self) -> bool:
+        """Open the database now, so a bad file is reported at configuration time.
+
+        Raises `StoreError` when the file is not a usable enrichment-logs database. Returns False
+        when another process holds it: not an error, rows wait in the spool until it is released.
+        """
+        with self._lock:
+            try:
+                return self._open() is not None
+            except StoreLockedError as exc:
+                self._store_failed(exc)
+                return False
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        rows = self._rows(spans)
+        with self._lock:
+            if self._shut_down:
+                self._dropped += len(rows)
+                return SpanExportResult.FAILURE
+            if rows:
+                try:
+                    self._pending[self.spool.append(rows)] = len(rows)
+                except (OSError, ValueError, TypeError) as exc:
+                    self._dropped += len(rows)
+                    self._episode_started(
+                        "spool", "could not write to the spool %s, rows are lost: %s", exc
+                    )
+                    return SpanExportResult.FAILURE
+                self._episode_ended("spool", "the spool %s is writable again")
+            self._drain(deadline=None)
+        return SpanExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Write what waits in the spool; True when nothing is left waiting."""
+        deadline = time.monotonic() + timeout_millis / 1000
+        if not self._lock.acquire(timeout=max(0.0, timeout_millis / 1000)):
+            return False
+        try:
+            return self._drain(deadline)
+        finally:
+            self._lock.release()
+
+    def shutdown(self) -> None:
+        """Try the spool once more and release the file; what is left is replayed next run."""
+        with self._lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+            if not self._drain(deadline=None):
+                _logger.warning(
+                    "%d rows stay in the spool %s; the next run on this spool writes them",
+                    self._pending_rows,
+                    self.spool.directory,
+                )
+            self._close_store()
+
+    def _rows(self, spans: Sequence[ReadableSpan]) -> list[dict[str, object]]:
+        """Map outside the lock: pricing is the costly part and needs no shared state."""
+        rows = []
+        for span in spans:
+            try:
+                row = span_to_row(span, self._pricer)
+            except Exception:  # a bug in the mapping must not cost the rest of the batch
+                _logger.exception("could not map span %r; its row is lost", span.name)
+                self.count_dropped(1)
+                continue
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    # --- called with the lock held ------------------------------------------------------------
+    def _drain(self, deadline: float | None) -> bool:
+        """Ingest pending segments oldest first; True when the spool is empty."""
+        try:
+            return self._ingest_pending(deadline)
+        except OSError as exc:  # the spool directory itself: unreadable, or a file not removable
+            self._episode_started("spool", "cannot use the spool %s: %s", exc)
+            return False
+        finally:
+            self._pending_rows = sum(self._pending.values())
+
+    def _ingest_pending(self, deadline: float | None) -> bool:
+        segments = self.spool.segments()
+        self._pending = {s: self._pending.get(s) or self.spool.count_rows(s) for s in segments}
+        if not segments:
+            return True
+        store = self._open_quietly()
+        if store is None:
+            return False
+        for segment in segments:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            try:
+                self._written += store.ingest(segment)
+            except SegmentRejectedError as exc:
+                self._reject(segment, exc)
+                continue
+            except StoreError as exc:
+                self._store_failed(exc)
+                self._close_store()
+                return False
+            self.spool.remove(segment)  # only now: a crash before this replays, harmlessly
+            self._pending.pop(segment, None)
+        self._episode_ended("store", "the database is writable again; the spool %s is empty")
+        return True
+
+    def _open(self) -> DuckDBStore | None:
+        if self._store is None and not self._spool_only:
+            self._store = DuckDBStore(self.db_path)
+        return self._store
+
+    def _open_quietly(self) -> DuckDBStore | None:
+        try:
+            return self._open()
+        except StoreError as exc:
+            self._store_failed(exc)
+            return None
+
+    def _store_failed(self, exc: StoreError) -> None:
+        self._store_failures += 1
+        self._episode_started("store", "rows wait in the spool %s: %s", exc)
+
+    def _reject(self, segment: Path, exc: SegmentRejectedError) -> None:
+        rows = self._pending.pop(segment, 0)
+        try:
+            kept = self.spool.reject(segment)
+        except OSError:
+            kept = segment
+        self._dropped += rows
+        _logger.error("%d rows were not written and are kept in %s: %s", rows, kept, exc)
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            try:
+                store.close()
+            except Exception as exc:  # closing checkpoints, which can fail like any write
+                _logger.warning("closing %s failed: %s", self.db_path, exc)
+
+    def _episode_started(self, kind: str, message: str, exc: BaseException) -> None:
+        """Log once when a kind of failure starts, not once per batch while it lasts."""
+        if self._failing.get(kind) != type(exc).__name__:
+            self._failing[kind] = type(exc).__name__
+            _logger.warning(message, self.spool.directory, exc)
+
+    def _episode_ended(self, kind: str, message: str) -> None:
+        if self._failing.pop(kind, None) is not None:
+            _logger.warning(message, self.spool.directory)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child must not touch the parent's open database (DuckDB's file lock is not
+        inherited, so two processes would write it). It spools; the parent ingests the shared
+        spool on its next export, flush or shutdown."""
+        self._lock = threading.Lock()
+        if self._store is not None:
+            _inherited_stores.append(self._store)
+            self._store = None
+            self._spool_only = True
+
+
+def _default_pricer() -> Pricer:
+    """The package's cost engine, imported only when needed (it loads price tables)."""
+    from enrichment_logs.pricing.engine import CostEngine
+
+    return CostEngine()
+
+
+def call_in_forked_child(method: Callable[[], None]) -> None:
+    """Run a bound method in every forked child, without keeping its object alive."""
+    reference = weakref.WeakMethod(method)
+
+    def call() -> None:
+        bound = reference()
+        if bound is not None:
+            bound()
+
+    os.register_at_fork(after_in_child=call)

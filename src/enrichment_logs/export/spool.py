@@ -1,0 +1,163 @@
+"""The write-ahead log between a batch of rows and the DuckDB file.
+
+Every batch is first written here as one segment (JSON lines), so a row survives a held file lock,
+a full disk on the database's volume or a crash between the write and the commit. A segment is
+written under a temporary name, flushed, fsynced and renamed, so a reader sees either the whole
+segment or nothing, and it is removed only after the store committed it. Names start with the
+write time in nanoseconds, so sorting by name replays oldest first; several processes may share a
+spool directory (the one holding the database lock ingests everyone's segments).
+
+Rows are personal data (lead and company ids, request bodies): the directory is 0o700 and the
+segments are 0o600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+_logger = logging.getLogger(__name__)
+
+_SEGMENT_SUFFIX: Final = ".jsonl"
+_TMP_SUFFIX: Final = ".tmp"
+_REJECTED_SUFFIX: Final = ".rejected"
+_sequence = itertools.count()
+"""Per process, shared by every `Spool`: two writers in one nanosecond still get two names."""
+STALE_TMP_SECONDS: Final = 3600.0
+"""A temporary file this old was left by a crashed writer (a live one renames it in moments)."""
+
+
+class Spool:
+    """A directory of segment files, each one batch of rows, replayed oldest first."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def append(self, rows: Sequence[Mapping[str, object]]) -> Path:
+        """Write `rows` as one durable segment and return its path.
+
+        Raises OSError when the disk refuses it, TypeError or ValueError for a value JSON cannot
+        hold (the mapping never produces one).
+        """
+        data = _encode_rows(rows)
+        self._ensure_directory()
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(_sequence):08d}"
+        tmp = self.directory / (name + _TMP_SUFFIX)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            segment = self.directory / (name + _SEGMENT_SUFFIX)
+            os.replace(tmp, segment)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(self.directory)
+        return segment
+
+    def _ensure_directory(self) -> None:
+        if not self.directory.is_dir():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.directory.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened
+
+    def segments(self) -> list[Path]:
+        """Segments waiting to be ingested, oldest first; removes temporaries left by crashes."""
+        if not self.directory.is_dir():
+            return []
+        segments: list[Path] = []
+        stale_before = time.time() - STALE_TMP_SECONDS
+        for path in self.directory.iterdir():
+            if path.suffix == _SEGMENT_SUFFIX:
+                segments.append(path)
+            elif path.suffix == _TMP_SUFFIX:
+                _remove_if_older(path, stale_before)
+        return sorted(segments, key=lambda path: path.name)
+
+    def remove(self, segment: Path) -> None:
+        """Forget a segment once its rows are committed (another process may have done it)."""
+        segment.unlink(missing_ok=True)
+
+    def reject(self, segment: Path) -> Path:
+        """Set aside a segment the store refuses, so it cannot block every later one.
+
+        The file is kept (renamed `*.rejected`) for inspection; nothing is deleted.
+        """
+        rejected = segment.with_suffix(_REJECTED_SUFFIX)
+        os.replace(segment, rejected)
+        return rejected
+
+    @staticmethod
+    def count_rows(segment: Path) -> int:
+        """Rows in a segment (one per line); 0 if it is gone or unreadable."""
+        try:
+            return segment.read_bytes().count(b"\n")
+        except OSError:
+            return 0
+
+
+def _encode_rows(rows: Sequence[Mapping[str, object]]) -> bytes:
+    """Rows as UTF-8 JSON lines that DuckDB's `read_json` accepts.
+
+    Decimals are written as strings (exact, never through float), datetimes as ISO 8601 with
+    their offset, UUIDs as strings. Python strings may hold lone surrogates, which are not
+    UTF-8: they are replaced with `?` and a warning says how many rows were affected.
+    """
+    lines = [
+        json.dumps(row, ensure_ascii=False, allow_nan=False, default=_encode_value) for row in rows
+    ]
+    text = "\n".join(lines) + "\n" if lines else ""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        damaged = sum(1 for line in lines if not _is_utf8(line))
+        _logger.warning(
+            "%d of %d rows held text that is not valid UTF-8; it was replaced with '?'",
+            damaged,
+            len(lines),
+        )
+        return text.encode("utf-8", "replace")
+
+
+def _encode_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to the spool")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _remove_if_older(path: Path, cutoff: float) -> None:
+    with contextlib.suppress(FileNotFoundError):  # its writer renamed it meanwhile
+        if path.stat().st_mtime < cutoff:
+            path.unlink()
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable, not only the file's bytes."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

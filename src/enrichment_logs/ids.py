@@ -1,0 +1,23 @@
+"""Time-ordered identifiers (UUIDv7, RFC 9562) for log ids and sessions.
+
+Python 3.11 has no `uuid.uuid7`; ids that sort by creation time keep DuckDB's primary-key index
+and the spool's segment order cheap, and let a reader see roughly when a row was made.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+
+def new_log_id() -> str:
+    """A fresh UUIDv7 as its canonical string."""
+    unix_ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= (rand >> 68) << 64  # 12 random bits (rand_a)
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # 62 random bits (rand_b)
+    return str(uuid.UUID(int=value))

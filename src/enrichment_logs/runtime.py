@@ -1,0 +1,162 @@
+"""`configure()`: wire enrichment-logs into OpenTelemetry, once per process.
+
+It joins the process's SDK `TracerProvider` when one exists (set by the application or by
+`opentelemetry-instrument`) and creates one otherwise, then adds two span processors: one that
+stamps lead, company and session on every span as it starts, and a spooling batch processor that
+prices tool-call spans and writes them to DuckDB off the pipeline's thread. The handle it returns
+flushes and shuts down what it added.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from decimal import Decimal
+from os import PathLike
+from pathlib import Path
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.threading import ThreadingInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from enrichment_logs import content
+from enrichment_logs.config import Settings
+from enrichment_logs.export.batch_processor import SpoolingBatchProcessor
+from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
+from enrichment_logs.pricing.engine import CostEngine
+from enrichment_logs.pricing.usage import Pricer
+from enrichment_logs.tracing.attribution import AttributionProcessor
+from enrichment_logs.tracing.manual import end_open_logs
+
+_log = logging.getLogger("enrichment_logs")
+_lock = threading.Lock()
+_active: EnrichmentLogs | None = None
+_default_pricer: Pricer | None = None
+_attributed_providers: set[TracerProvider] = set()
+
+
+class EnrichmentLogs:
+    """The handle `configure()` returns: flush or shut down what it set up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pricer: Pricer,
+        exporter: DuckDBSpanExporter,
+        processor: SpoolingBatchProcessor,
+    ) -> None:
+        self.settings = settings
+        self.pricer = pricer
+        self._exporter = exporter
+        self._processor = processor
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db_path
+
+    @property
+    def stats(self) -> ExporterStats:
+        """Rows written, waiting in the spool and dropped, and store failures so far."""
+        return self._exporter.stats
+
+    def flush(self, timeout_seconds: float = 30.0) -> bool:
+        """Write every tool call ended so far; True when all of them are in the database."""
+        return self._processor.force_flush(int(timeout_seconds * 1000))
+
+    def shutdown(self) -> None:
+        """End calls still open, flush, and close the database. `configure()` may run again."""
+        global _active
+        with _lock:
+            if _active is not self:
+                return
+            _active = None
+        end_open_logs()
+        # The provider stays: OpenTelemetry allows one global provider per process, and the
+        # next configure() joins it. Our processor stops and closes the database.
+        self._processor.shutdown()
+        ThreadingInstrumentor().uninstrument()
+        content.set_policy(content.ContentPolicy())
+
+
+def configure(
+    db_path: str | PathLike[str] | None = None,
+    *,
+    spool_dir: str | PathLike[str] | None = None,
+    console: bool | None = None,
+    capture_content: bool | None = None,
+    content_max_bytes: int | None = None,
+    service_name: str | None = None,
+    price_overrides: str | PathLike[str] | None = None,
+    firecrawl_usd_per_credit: Decimal | float | str | None = None,
+    max_queue_size: int | None = None,
+) -> EnrichmentLogs:
+    """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
+
+    Each option left as None is read from its `ENRICHMENT_LOGS_*` environment variable (see
+    `Settings`), else defaults. A bad value, an unreadable price file or a file at `db_path` that
+    is not an enrichment-logs database raises here, before the pipeline starts; a database that
+    another process holds is not an error (rows wait in the spool until it is released).
+    """
+    global _active
+    settings = Settings.load(
+        {
+            "db_path": db_path,
+            "spool_dir": spool_dir,
+            "console": console,
+            "capture_content": capture_content,
+            "content_max_bytes": content_max_bytes,
+            "service_name": service_name,
+            "price_overrides": price_overrides,
+            "firecrawl_usd_per_credit": firecrawl_usd_per_credit,
+            "max_queue_size": max_queue_size,
+        }
+    )
+    with _lock:
+        if _active is not None:
+            if _active.settings != settings:
+                _log.warning(
+                    "configure() was already called with other settings; keeping the first "
+                    "(call shutdown() on its handle to configure again)"
+                )
+            return _active
+        pricer = CostEngine(
+            overrides_path=settings.price_overrides,
+            firecrawl_usd_per_credit=settings.firecrawl_usd_per_credit,
+        )
+        exporter = DuckDBSpanExporter(
+            settings.db_path, spool_dir=settings.resolved_spool_dir, pricer=pricer
+        )
+        exporter.open_store()
+        processor = SpoolingBatchProcessor(exporter, max_queue_size=settings.max_queue_size)
+        provider = _tracer_provider(settings)
+        if provider not in _attributed_providers:
+            _attributed_providers.add(provider)
+            provider.add_span_processor(AttributionProcessor())
+        provider.add_span_processor(processor)
+        ThreadingInstrumentor().instrument()
+        content.set_policy(
+            content.ContentPolicy(settings.capture_content, settings.content_max_bytes)
+        )
+        _active = EnrichmentLogs(settings, pricer, exporter, processor)
+        return _active
+
+
+def active_pricer() -> Pricer:
+    """The configured cost engine, or a default one so sessions total even before configure()."""
+    global _default_pricer
+    if _active is not None:
+        return _active.pricer
+    if _default_pricer is None:
+        _default_pricer = CostEngine()
+    return _default_pricer
+
+
+def _tracer_provider(settings: Settings) -> TracerProvider:
+    """The process's SDK provider if it has one, else a new global one."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    trace.set_tracer_provider(provider)
+    return provider

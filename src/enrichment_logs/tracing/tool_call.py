@@ -1,0 +1,209 @@
+"""The life cycle of one paid call's span, written once for every way a call is logged.
+
+The decorator, the seed's start/complete/fail API and the client instrumentations all drive a
+`ToolCall`: start it, let usage be recorded while it runs, end it exactly once as a success, an
+error or a rejection. Everything here runs on the pipeline's thread, so it only sets attributes:
+pricing and writing happen in the exporter's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from enrichment_logs import content, semconv
+from enrichment_logs.ids import new_log_id
+from enrichment_logs.pricing.usage import Usage
+from enrichment_logs.semconv import CostSource
+from enrichment_logs.semconv import Status as CallStatus
+from enrichment_logs.tracing.attribution import current_attribution
+from enrichment_logs.tracing.session_totals import FinishedCall, SessionTotals
+
+_log = logging.getLogger("enrichment_logs")
+_tracer = trace.get_tracer("enrichment_logs")
+_current_call: ContextVar[ToolCall | None] = ContextVar("enrichment_logs_tool_call", default=None)
+
+ERROR_MESSAGE_MAX_CHARS = 4096
+_NOT_GIVEN: Any = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def semconv_operation(operation: str) -> str:
+    """The GenAI convention's operation name (`chat`, `embeddings`) for a provider operation."""
+    if operation.startswith(("chat.", "responses", "completions", "agent")):
+        return "chat"
+    if operation.startswith("embeddings"):
+        return "embeddings"
+    return operation
+
+
+class ToolCall:
+    """One paid call: its span, the usage recorded so far, and the session totals it counts in."""
+
+    __slots__ = (
+        "_attributes",
+        "_ended",
+        "_lock",
+        "_sessions",
+        "_started_ns",
+        "_usage",
+        "log_id",
+        "operation",
+        "provider",
+        "span",
+    )
+
+    def __init__(
+        self,
+        provider: str,
+        operation: str,
+        *,
+        model: str | None = None,
+        request: Any = _NOT_GIVEN,
+        lead_id: str | None = None,
+        company_id: str | None = None,
+    ) -> None:
+        """Start the call's span under the current context (its parent and its attribution)."""
+        self.provider = provider
+        self.operation = operation
+        self.log_id = new_log_id()
+        self._usage = Usage()
+        self._ended = False
+        self._lock = threading.Lock()
+        attribution = current_attribution()
+        self._sessions: tuple[SessionTotals, ...] = attribution.totals
+        attributes: dict[str, AttributeValue] = {
+            **attribution.attributes,
+            semconv.SPAN_TYPE: "tool_call",
+            semconv.LOG_ID: self.log_id,
+            semconv.PROVIDER: provider,
+            semconv.OPERATION: operation,
+            semconv.GEN_AI_PROVIDER_NAME: provider,
+            semconv.GEN_AI_OPERATION_NAME: semconv_operation(operation),
+        }
+        if model is not None:
+            attributes[semconv.GEN_AI_REQUEST_MODEL] = model
+        if request is not _NOT_GIVEN:
+            attributes[semconv.REQUEST_DATA] = content.current_policy().render(request)
+        self._attributes = attributes
+        self._started_ns = time.time_ns()
+        self.span = _tracer.start_span(
+            f"{provider} {operation}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            start_time=self._started_ns,
+        )
+        # Explicit ids (the seed's API) win over the session's, which the processor stamped.
+        if lead_id is not None:
+            self._set(semconv.LEAD_ID, lead_id)
+        if company_id is not None:
+            self._set(semconv.COMPANY_ID, company_id)
+
+    @contextmanager
+    def activate(self) -> Iterator[ToolCall]:
+        """Make this the current call (for `record_usage`) and its span the current span."""
+        token = _current_call.set(self)
+        try:
+            with trace.use_span(self.span, end_on_exit=False, record_exception=False):
+                yield self
+        finally:
+            _current_call.reset(token)
+
+    def make_current(self) -> None:
+        """For calls started and ended in different functions (the seed's API)."""
+        _current_call.set(self)
+
+    def record_usage(self, usage: Usage) -> None:
+        """Add usage reported during the call; counts add up over several reports."""
+        with self._lock:
+            self._usage = self._usage.merged(usage)
+
+    def succeed(self, response: Any = _NOT_GIVEN, *, status: CallStatus = "success") -> None:
+        if response is not _NOT_GIVEN:
+            self._set(semconv.RESPONSE_DATA, content.current_policy().render(response))
+        self.end(status)
+
+    def fail(
+        self,
+        error: BaseException | str,
+        *,
+        retry_count: int | None = None,
+        status: CallStatus = "error",
+    ) -> None:
+        """End as an error: the exception's type and message go on the span and the row."""
+        if isinstance(error, BaseException):
+            kind = type(error)
+            error_type = (
+                kind.__qualname__
+                if kind.__module__ == "builtins"
+                else f"{kind.__module__}.{kind.__qualname__}"
+            )
+            message = str(error) or kind.__qualname__
+            self.span.record_exception(error)
+        else:
+            error_type, message = "error", str(error)
+        message = message[:ERROR_MESSAGE_MAX_CHARS]
+        self._set(semconv.ERROR_TYPE, error_type)
+        self._set(semconv.ERROR_MESSAGE, message)
+        if retry_count is not None:
+            self._set(semconv.RETRY_COUNT, retry_count)
+        self.span.set_status(Status(StatusCode.ERROR, message))
+        self.end(status)
+
+    def set_cost(self, amount: Decimal, source: CostSource) -> None:
+        """A cost known at the call: reported by the provider, or fixed by the caller."""
+        self._set(semconv.COST, str(amount))
+        self._set(semconv.COST_SOURCE, source)
+
+    def end(self, status: CallStatus) -> None:
+        """End the span once; a second end (e.g. complete after fail) is ignored with a warning."""
+        with self._lock:
+            if self._ended:
+                _log.warning("tool call %s was already ended; ignoring", self.log_id)
+                return
+            self._ended = True
+            usage = self._usage
+        final = usage.to_attributes()
+        if usage.reported_cost is not None:
+            final[semconv.COST] = str(usage.reported_cost)
+            final[semconv.COST_SOURCE] = "provider"
+        if usage.invalid:
+            final[semconv.INVALID] = [
+                f"{name}: {why}" for name, why in sorted(usage.invalid.items())
+            ]
+        final[semconv.STATUS] = status
+        self.span.set_attributes(final)
+        if self._sessions:
+            finished = FinishedCall(
+                {**self._attributes, **final},
+                status,
+                _EPOCH + timedelta(microseconds=self._started_ns // 1000),
+            )
+            for totals in self._sessions:
+                totals.add(finished)
+        self.span.end()
+
+    def _set(self, key: str, value: AttributeValue) -> None:
+        self._attributes[key] = value
+        self.span.set_attribute(key, value)
+
+
+def current_call() -> ToolCall | None:
+    return _current_call.get()
+
+
+def restore_current(call: ToolCall, previous: ToolCall | None) -> None:
+    """Undo `make_current` if `call` is still current here (it may end in another context)."""
+    if _current_call.get() is call:
+        _current_call.set(previous)

@@ -1,0 +1,76 @@
+"""Shared fixtures: a configured enrichment-logs writing to a fresh DuckDB file per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import enrichment_logs as el
+
+
+def read_rows(db_path: Path, where: str = "TRUE") -> list[dict[str, Any]]:
+    """Every row of the table as dicts, ordered by start time (the writer must be shut down)."""
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        cursor = connection.execute(
+            f"SELECT * FROM enrichment_logs WHERE {where} ORDER BY started_at, id"
+        )
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+class Logs:
+    """A configured handle plus the ways tests read back what it wrote."""
+
+    def __init__(self, db_path: Path, **settings: Any) -> None:
+        self.db_path = db_path
+        self.handle = el.configure(db_path, console=False, **settings)
+
+    def rows(self, where: str = "TRUE") -> list[dict[str, Any]]:
+        """Flush, close the writer, and read the table."""
+        assert self.handle.flush(), "flush timed out"
+        self.handle.shutdown()
+        return read_rows(self.db_path, where)
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Iterator[Logs]:
+    configured = Logs(tmp_path / "logs.duckdb")
+    yield configured
+    configured.handle.shutdown()
+
+
+@pytest.fixture
+def make_logs(tmp_path: Path) -> Iterator[Any]:
+    """For tests that need their own settings (content capture, overrides)."""
+    made: list[Logs] = []
+
+    def make(**settings: Any) -> Logs:
+        made.append(Logs(tmp_path / f"logs{len(made)}.duckdb", **settings))
+        return made[-1]
+
+    yield make
+    for configured in made:
+        configured.handle.shutdown()
+
+
+_memory = InMemorySpanExporter()
+
+
+@pytest.fixture
+def spans(logs: Logs) -> InMemorySpanExporter:
+    """Every finished span, as the OpenTelemetry SDK hands it to exporters."""
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    if not getattr(provider, "_test_memory_attached", False):
+        provider.add_span_processor(SimpleSpanProcessor(_memory))
+        provider._test_memory_attached = True  # type: ignore[attr-defined]
+    _memory.clear()
+    return _memory
