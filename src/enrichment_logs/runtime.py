@@ -1,24 +1,32 @@
 """`configure()`: wire enrichment-logs into OpenTelemetry, once per process.
 
 It joins the process's SDK `TracerProvider` when one exists (set by the application or by
-`opentelemetry-instrument`) and creates one otherwise, then adds two span processors: one that
-stamps lead, company and session on every span as it starts, and a spooling batch processor that
-prices tool-call spans and writes them to DuckDB off the pipeline's thread. The handle it returns
+`opentelemetry-instrument`) and creates one otherwise, then adds its span processors: one that
+stamps lead, company and session on every span as it starts, a spooling batch processor that
+prices tool-call spans and writes them to DuckDB off the pipeline's thread, and, on a provider it
+created, an OTLP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. The handle it returns
 flushes and shuts down what it added.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import signal
 import threading
+from collections.abc import Sequence
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
+from types import FrameType
 
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from enrichment_logs import content
 from enrichment_logs.config import Settings
@@ -44,12 +52,12 @@ class EnrichmentLogs:
         settings: Settings,
         pricer: Pricer,
         exporter: DuckDBSpanExporter,
-        processor: SpoolingBatchProcessor,
+        processors: Sequence[SpanProcessor],
     ) -> None:
         self.settings = settings
         self.pricer = pricer
         self._exporter = exporter
-        self._processor = processor
+        self._processors = processors
 
     @property
     def db_path(self) -> Path:
@@ -62,7 +70,8 @@ class EnrichmentLogs:
 
     def flush(self, timeout_seconds: float = 30.0) -> bool:
         """Write every tool call ended so far; True when all of them are in the database."""
-        return self._processor.force_flush(int(timeout_seconds * 1000))
+        timeout_millis = int(timeout_seconds * 1000)
+        return all([processor.force_flush(timeout_millis) for processor in self._processors])
 
     def shutdown(self) -> None:
         """End calls still open, flush, and close the database. `configure()` may run again."""
@@ -71,10 +80,14 @@ class EnrichmentLogs:
             if _active is not self:
                 return
             _active = None
+        atexit.unregister(self.shutdown)
+        if _sigterm_handler_installed_by(self):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         end_open_logs()
         # The provider stays: OpenTelemetry allows one global provider per process, and the
-        # next configure() joins it. Our processor stops and closes the database.
-        self._processor.shutdown()
+        # next configure() joins it. Our processors stop; the database is closed.
+        for processor in self._processors:
+            processor.shutdown()
         ThreadingInstrumentor().uninstrument()
         content.set_policy(content.ContentPolicy())
 
@@ -128,17 +141,23 @@ def configure(
             settings.db_path, spool_dir=settings.resolved_spool_dir, pricer=pricer
         )
         exporter.open_store()
-        processor = SpoolingBatchProcessor(exporter, max_queue_size=settings.max_queue_size)
-        provider = _tracer_provider(settings)
+        processors: list[SpanProcessor] = [
+            SpoolingBatchProcessor(exporter, max_queue_size=settings.max_queue_size)
+        ]
+        provider, created = _tracer_provider(settings)
+        if created and _otlp_configured():
+            processors.append(BatchSpanProcessor(OTLPSpanExporter()))
         if provider not in _attributed_providers:
             _attributed_providers.add(provider)
             provider.add_span_processor(AttributionProcessor())
-        provider.add_span_processor(processor)
+        for processor in processors:
+            provider.add_span_processor(processor)
         ThreadingInstrumentor().instrument()
         content.set_policy(
             content.ContentPolicy(settings.capture_content, settings.content_max_bytes)
         )
-        _active = EnrichmentLogs(settings, pricer, exporter, processor)
+        _active = EnrichmentLogs(settings, pricer, exporter, processors)
+        _flush_on_exit(_active)
         return _active
 
 
@@ -152,11 +171,52 @@ def active_pricer() -> Pricer:
     return _default_pricer
 
 
-def _tracer_provider(settings: Settings) -> TracerProvider:
-    """The process's SDK provider if it has one, else a new global one."""
+def _tracer_provider(settings: Settings) -> tuple[TracerProvider, bool]:
+    """The process's SDK provider if it has one, else a new global one (and True)."""
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
-        return current
+        return current, False
     provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
     trace.set_tracer_provider(provider)
-    return provider
+    return provider, True
+
+
+def _otlp_configured() -> bool:
+    """Spans also go out by OTLP (to the Collector) when the standard variables ask for it.
+
+    A provider we join (the application's, or `opentelemetry-instrument`'s) has its own exporters.
+    """
+    if os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "none":
+        return False
+    return any(
+        os.environ.get(name)
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
+def _flush_on_exit(handle: EnrichmentLogs) -> None:
+    """Flush at interpreter exit and on SIGTERM, which would otherwise skip `atexit`.
+
+    Registered after the provider, so it runs before the provider's own exit hook and open
+    manual logs are still written. SIGTERM is taken over only where nobody else handles it; after
+    flushing, the default action runs, so the process still terminates with SIGTERM's status.
+    """
+    atexit.register(handle.shutdown)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def flush_then_terminate(signum: int, frame: FrameType | None) -> None:
+        handle.shutdown()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    flush_then_terminate.handle = handle  # type: ignore[attr-defined]
+    signal.signal(signal.SIGTERM, flush_then_terminate)
+
+
+def _sigterm_handler_installed_by(handle: EnrichmentLogs) -> bool:
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return getattr(signal.getsignal(signal.SIGTERM), "handle", None) is handle
