@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from enrichment_logs.instrumentation.routes import parse_routes
 
 # The GenAI conventions' newer capture modes count as "on" for the content we store.
 _TRUE = {"1", "true", "yes", "on", "span_only", "event_only", "span_and_event"}
@@ -46,6 +48,9 @@ class Settings:
     """ENRICHMENT_LOGS_FIRECRAWL_USD_PER_CREDIT: your Firecrawl plan's dollars per credit."""
     max_queue_size: int = 100_000
     """ENRICHMENT_LOGS_MAX_QUEUE_SIZE: spans held in memory while the exporter catches up."""
+    provider_routes: Mapping[str, str] = field(default_factory=dict)
+    """ENRICHMENT_LOGS_PROVIDER_ROUTES (`URL=PROVIDER,...`): more hosts or URL prefixes that are a
+    provider (a proxy, a gateway, an emulator); each prefix stands for the provider's API root."""
 
     @property
     def resolved_spool_dir(self) -> Path:
@@ -57,22 +62,23 @@ class Settings:
     ) -> Settings:
         """Explicit arguments beat the environment, which beats the defaults."""
         env = os.environ if environ is None else environ
-        unknown = set(arguments) - {field.name for field in fields(cls)}
+        unknown = set(arguments) - {setting.name for setting in fields(cls)}
         if unknown:
             raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
-        for field in fields(cls):
-            if arguments.get(field.name) is not None:
-                values[field.name] = _PARSERS[field.name](str(arguments[field.name]), field.name)
+        for setting in fields(cls):
+            if arguments.get(setting.name) is not None:
+                values[setting.name] = _PARSERS[setting.name](arguments[setting.name], setting.name)
                 continue
-            for variable in _ENV_NAMES[field.name]:
+            for variable in _ENV_NAMES[setting.name]:
                 if variable in env:
-                    values[field.name] = _PARSERS[field.name](env[variable], variable)
+                    values[setting.name] = _PARSERS[setting.name](env[variable], variable)
                     break
         return cls(**values)
 
 
-def _boolean(text: str, name: str) -> bool:
+def _boolean(value: object, name: str) -> bool:
+    text = str(value)
     lowered = text.strip().lower()
     if lowered in _TRUE:
         return True
@@ -81,7 +87,8 @@ def _boolean(text: str, name: str) -> bool:
     raise ConfigurationError(f"{name}={text!r}: expected true or false")
 
 
-def _positive_int(text: str, name: str) -> int:
+def _positive_int(value: object, name: str) -> int:
+    text = str(value)
     try:
         number = int(text)
     except ValueError:
@@ -91,7 +98,8 @@ def _positive_int(text: str, name: str) -> int:
     return number
 
 
-def _decimal(text: str, name: str) -> Decimal:
+def _decimal(value: object, name: str) -> Decimal:
+    text = str(value)
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -101,19 +109,30 @@ def _decimal(text: str, name: str) -> Decimal:
     return number
 
 
-def _path(text: str, name: str) -> Path:
+def _path(value: object, name: str) -> Path:
+    text = str(value)
     if not text.strip():
         raise ConfigurationError(f"{name} is empty: expected a file path")
     return Path(text).expanduser()
 
 
-def _text(text: str, name: str) -> str:
+def _text(value: object, name: str) -> str:
+    text = str(value)
     if not text.strip():
         raise ConfigurationError(f"{name} is empty")
     return text.strip()
 
 
-_PARSERS: Mapping[str, Callable[[str, str], Any]] = {
+def _routes(value: object, name: str) -> Mapping[str, str]:
+    try:
+        if isinstance(value, Mapping):
+            return parse_routes(",".join(f"{url}={provider}" for url, provider in value.items()))
+        return parse_routes(str(value))
+    except ValueError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+
+
+_PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "db_path": _path,
     "spool_dir": _path,
     "console": _boolean,
@@ -123,6 +142,7 @@ _PARSERS: Mapping[str, Callable[[str, str], Any]] = {
     "price_overrides": _path,
     "firecrawl_usd_per_credit": _decimal,
     "max_queue_size": _positive_int,
+    "provider_routes": _routes,
 }
 
 _ENV_NAMES: Mapping[str, tuple[str, ...]] = {

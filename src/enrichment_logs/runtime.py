@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
@@ -103,6 +103,7 @@ def configure(
     price_overrides: str | PathLike[str] | None = None,
     firecrawl_usd_per_credit: Decimal | float | str | None = None,
     max_queue_size: int | None = None,
+    provider_routes: Mapping[str, str] | str | None = None,
 ) -> EnrichmentLogs:
     """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
 
@@ -123,6 +124,7 @@ def configure(
             "price_overrides": price_overrides,
             "firecrawl_usd_per_credit": firecrawl_usd_per_credit,
             "max_queue_size": max_queue_size,
+            "provider_routes": provider_routes,
         }
     )
     with _lock:

@@ -106,9 +106,9 @@ class ToolCall:
         )
         # Explicit ids (the seed's API) win over the session's, which the processor stamped.
         if lead_id is not None:
-            self._set(semconv.LEAD_ID, lead_id)
+            self.set_attribute(semconv.LEAD_ID, lead_id)
         if company_id is not None:
-            self._set(semconv.COMPANY_ID, company_id)
+            self.set_attribute(semconv.COMPANY_ID, company_id)
 
     @contextmanager
     def activate(self) -> Iterator[ToolCall]:
@@ -131,7 +131,7 @@ class ToolCall:
 
     def succeed(self, response: Any = _NOT_GIVEN, *, status: CallStatus = "success") -> None:
         if response is not _NOT_GIVEN:
-            self._set(semconv.RESPONSE_DATA, content.current_policy().render(response))
+            self.set_attribute(semconv.RESPONSE_DATA, content.current_policy().render(response))
         self.end(status)
 
     def fail(
@@ -154,17 +154,17 @@ class ToolCall:
         else:
             error_type, message = "error", str(error)
         message = message[:ERROR_MESSAGE_MAX_CHARS]
-        self._set(semconv.ERROR_TYPE, error_type)
-        self._set(semconv.ERROR_MESSAGE, message)
+        self.set_attribute(semconv.ERROR_TYPE, error_type)
+        self.set_attribute(semconv.ERROR_MESSAGE, message)
         if retry_count is not None:
-            self._set(semconv.RETRY_COUNT, retry_count)
+            self.set_attribute(semconv.RETRY_COUNT, retry_count)
         self.span.set_status(Status(StatusCode.ERROR, message))
         self.end(status)
 
     def set_cost(self, amount: Decimal, source: CostSource) -> None:
         """A cost known at the call: reported by the provider, or fixed by the caller."""
-        self._set(semconv.COST, str(amount))
-        self._set(semconv.COST_SOURCE, source)
+        self.set_attribute(semconv.COST, str(amount))
+        self.set_attribute(semconv.COST_SOURCE, source)
 
     def end(self, status: CallStatus) -> None:
         """End the span once; a second end (e.g. complete after fail) is ignored with a warning."""
@@ -194,7 +194,8 @@ class ToolCall:
                 totals.add(finished)
         self.span.end()
 
-    def _set(self, key: str, value: AttributeValue) -> None:
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        """An extra attribute for the span and the row's `attributes` JSON."""
         self._attributes[key] = value
         self.span.set_attribute(key, value)
 

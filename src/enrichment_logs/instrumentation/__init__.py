@@ -1,0 +1,1 @@
+"""Instrumentation: what turns client calls to the providers into tool calls, unchanged code."""
