@@ -46,21 +46,22 @@ def test_every_option_reads_its_environment_variable(tmp_path):
     )
     assert settings.db_path == tmp_path / "env.duckdb"
     assert settings.resolved_spool_dir == tmp_path / "env.duckdb.spool"
-    assert settings.console is False and settings.capture_content is True
+    assert settings.console == "off" and settings.capture_content is True
     assert settings.service_name == "lead-enricher"
     assert str(settings.firecrawl_usd_per_credit) == "0.00083"
     assert settings.max_queue_size == 5000
 
 
 def test_an_argument_beats_the_environment():
-    settings = Settings.load({"console": True}, {"ENRICHMENT_LOGS_CONSOLE": "off"})
-    assert settings.console is True
+    settings = Settings.load({"console": "verbose"}, {"ENRICHMENT_LOGS_CONSOLE": "off"})
+    assert settings.console == "verbose"
+    assert Settings.load({"console": True}).console == "terse"
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("ENRICHMENT_LOGS_CONSOLE", "loud", "expected true or false"),
+        ("ENRICHMENT_LOGS_CONSOLE", "loud", "expected off, terse, verbose"),
         ("ENRICHMENT_LOGS_MAX_QUEUE_SIZE", "-3", "greater than 0"),
         ("ENRICHMENT_LOGS_FIRECRAWL_USD_PER_CREDIT", "cheap", "expected a number"),
         ("ENRICHMENT_LOGS_DB_PATH", "  ", "expected a file path"),

@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from enrichment_logs.instrumentation.routes import parse_routes
+
+ConsoleMode = Literal["off", "terse", "verbose"]
 
 # The GenAI conventions' newer capture modes count as "on" for the content we store.
 _TRUE = {"1", "true", "yes", "on", "span_only", "event_only", "span_and_event"}
@@ -33,8 +35,9 @@ class Settings:
     """ENRICHMENT_LOGS_DB_PATH: the DuckDB file rows are written to."""
     spool_dir: Path | None = None
     """ENRICHMENT_LOGS_SPOOL_DIR: write-ahead spool; default `<db_path>.spool`."""
-    console: bool = True
-    """ENRICHMENT_LOGS_CONSOLE: live cost lines through the `enrichment_logs.console` logger."""
+    console: ConsoleMode = "terse"
+    """ENRICHMENT_LOGS_CONSOLE: live cost lines through the `enrichment_logs.console` logger:
+    `off`, `terse` or `verbose` (`true` means terse, `false` off)."""
     capture_content: bool = False
     """ENRICHMENT_LOGS_CAPTURE_CONTENT (or OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT):
     store scrubbed request and response content instead of metadata only."""
@@ -87,6 +90,18 @@ def _boolean(value: object, name: str) -> bool:
     raise ConfigurationError(f"{name}={text!r}: expected true or false")
 
 
+def _console_mode(value: object, name: str) -> ConsoleMode:
+    text = str(value).strip().lower()
+    if text in ("terse", "verbose", "off"):
+        return cast(ConsoleMode, text)
+    try:
+        return "terse" if _boolean(text, name) else "off"
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{name}={value!r}: expected off, terse, verbose, true or false"
+        ) from None
+
+
 def _positive_int(value: object, name: str) -> int:
     text = str(value)
     try:
@@ -135,7 +150,7 @@ def _routes(value: object, name: str) -> Mapping[str, str]:
 _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "db_path": _path,
     "spool_dir": _path,
-    "console": _boolean,
+    "console": _console_mode,
     "capture_content": _boolean,
     "content_max_bytes": _positive_int,
     "service_name": _text,

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from enrichment_logs import content
 from enrichment_logs.config import Settings
+from enrichment_logs.console import ConsoleCostLines, ensure_visible
 from enrichment_logs.export.batch_processor import SpoolingBatchProcessor
 from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
 from enrichment_logs.pricing.engine import CostEngine
@@ -53,11 +54,13 @@ class EnrichmentLogs:
         pricer: Pricer,
         exporter: DuckDBSpanExporter,
         processors: Sequence[SpanProcessor],
+        console_lines: ConsoleCostLines,
     ) -> None:
         self.settings = settings
         self.pricer = pricer
         self._exporter = exporter
         self._processors = processors
+        self._console_lines = console_lines
 
     @property
     def db_path(self) -> Path:
@@ -88,6 +91,7 @@ class EnrichmentLogs:
         # next configure() joins it. Our processors stop; the database is closed.
         for processor in self._processors:
             processor.shutdown()
+        self._console_lines.summarize()
         ThreadingInstrumentor().uninstrument()
         content.set_policy(content.ContentPolicy())
 
@@ -96,7 +100,7 @@ def configure(
     db_path: str | PathLike[str] | None = None,
     *,
     spool_dir: str | PathLike[str] | None = None,
-    console: bool | None = None,
+    console: bool | str | None = None,
     capture_content: bool | None = None,
     content_max_bytes: int | None = None,
     service_name: str | None = None,
@@ -139,8 +143,14 @@ def configure(
             overrides_path=settings.price_overrides,
             firecrawl_usd_per_credit=settings.firecrawl_usd_per_credit,
         )
+        console_lines = ConsoleCostLines(settings.console)
+        if settings.console != "off":
+            ensure_visible()
         exporter = DuckDBSpanExporter(
-            settings.db_path, spool_dir=settings.resolved_spool_dir, pricer=pricer
+            settings.db_path,
+            spool_dir=settings.resolved_spool_dir,
+            pricer=pricer,
+            row_listeners=[console_lines],
         )
         exporter.open_store()
         processors: list[SpanProcessor] = [
@@ -158,7 +168,7 @@ def configure(
         content.set_policy(
             content.ContentPolicy(settings.capture_content, settings.content_max_bytes)
         )
-        _active = EnrichmentLogs(settings, pricer, exporter, processors)
+        _active = EnrichmentLogs(settings, pricer, exporter, processors, console_lines)
         _flush_on_exit(_active)
         return _active
 

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +60,10 @@ class ExporterStats:
     """Attempts to open or write the database that failed (locked, corrupt, I/O error)."""
 
 
+RowListener = Callable[[Sequence[Mapping[str, object]]], None]
+"""Called with each batch of priced rows before they are written."""
+
+
 class DuckDBSpanExporter(SpanExporter):
     """Writes tool-call spans as rows of the DuckDB file at `db_path`; see the module doc."""
 
@@ -69,8 +73,11 @@ class DuckDBSpanExporter(SpanExporter):
         *,
         spool_dir: str | os.PathLike[str] | None = None,
         pricer: Pricer | None = None,
+        row_listeners: Sequence[RowListener] = (),
     ) -> None:
         settings = Settings.load({"db_path": db_path, "spool_dir": spool_dir})
+        self._row_listeners = tuple(row_listeners)
+        self._failed_listeners: set[int] = set()
         self.db_path = settings.db_path
         self.spool = Spool(settings.resolved_spool_dir)
         self._pricer = pricer if pricer is not None else _default_pricer()
@@ -114,6 +121,7 @@ class DuckDBSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         rows = self._rows(spans)
+        self._tell_listeners(rows)
         with self._lock:
             if self._shut_down:
                 self._dropped += len(rows)
@@ -168,6 +176,16 @@ class DuckDBSpanExporter(SpanExporter):
             if row is not None:
                 rows.append(row)
         return rows
+
+    def _tell_listeners(self, rows: Sequence[Mapping[str, object]]) -> None:
+        """Priced rows for the console (and later budgets and metrics), in the export thread."""
+        for listener in self._row_listeners:
+            try:
+                listener(rows)
+            except Exception:  # a listener's bug must cost neither the rows nor the pipeline
+                if id(listener) not in self._failed_listeners:
+                    self._failed_listeners.add(id(listener))
+                    _logger.exception("row listener %r failed (reported once)", listener)
 
     # --- called with the lock held ------------------------------------------------------------
     def _drain(self, deadline: float | None) -> bool:
