@@ -31,7 +31,8 @@ class Logs:
 
     def __init__(self, db_path: Path, **settings: Any) -> None:
         self.db_path = db_path
-        self.handle = el.configure(db_path, **{"console": False, **settings})
+        # Instrumentation tests switch the client instrumentations on themselves.
+        self.handle = el.configure(db_path, **{"console": False, "instrument": False, **settings})
 
     def rows(self, where: str = "TRUE") -> list[dict[str, Any]]:
         """Flush, close the writer, and read the table."""

@@ -51,6 +51,9 @@ class Settings:
     """ENRICHMENT_LOGS_FIRECRAWL_USD_PER_CREDIT: your Firecrawl plan's dollars per credit."""
     max_queue_size: int = 100_000
     """ENRICHMENT_LOGS_MAX_QUEUE_SIZE: spans held in memory while the exporter catches up."""
+    instrument: bool = True
+    """ENRICHMENT_LOGS_INSTRUMENT: log the OpenAI SDK and the httpx/requests calls to Perplexity,
+    Exa and Firecrawl automatically."""
     provider_routes: Mapping[str, str] = field(default_factory=dict)
     """ENRICHMENT_LOGS_PROVIDER_ROUTES (`URL=PROVIDER,...`): more hosts or URL prefixes that are a
     provider (a proxy, a gateway, an emulator); each prefix stands for the provider's API root."""
@@ -158,6 +161,7 @@ _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "firecrawl_usd_per_credit": _decimal,
     "max_queue_size": _positive_int,
     "provider_routes": _routes,
+    "instrument": _boolean,
 }
 
 _ENV_NAMES: Mapping[str, tuple[str, ...]] = {

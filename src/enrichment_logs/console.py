@@ -116,8 +116,8 @@ class ConsoleCostLines:
 
 def _usage(row: Mapping[str, object], mode: ConsoleMode) -> str:
     credits = row.get("credits")
-    if credits is not None:
-        return f"{credits} credits"
+    if isinstance(credits, Decimal):
+        return f"{credits.normalize():f} credits"
     input_tokens, output_tokens = row.get("input_tokens"), row.get("output_tokens")
     if input_tokens is None and output_tokens is None:
         return "-"

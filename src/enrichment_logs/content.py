@@ -93,10 +93,10 @@ def _shape(value: Any, depth: int) -> Any:
 def _model_dump(value: Any) -> Any:
     """SDK response objects (pydantic models) expose their data through `model_dump`."""
     dump = getattr(value, "model_dump", None)
-    if not callable(dump):
-        return None
+    if isinstance(value, type) or not callable(dump):
+        return None  # a model class (e.g. a response_format) is described by its name
     try:
-        return dump(mode="json")
+        return dump(mode="json", warnings=False)
     except Exception:
         return None
 

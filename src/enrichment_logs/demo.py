@@ -1,136 +1,111 @@
-"""`enrichment-logs demo`: a small scripted enrichment run that writes real rows.
+"""`enrichment-logs demo`: the reference pipeline on sample leads, against the local emulator.
 
-Each lead is enriched in its own session by four tools shaped like the real providers' calls
-(an Exa search, a Firecrawl scrape, a Perplexity Agent API answer, an OpenAI extraction). The
-tools return canned responses in the providers' real shapes and report usage the way the
-instrumentation does, so the rows, prices and per-lead totals are the real thing; no request
-leaves the machine.
+It starts the provider emulator on loopback, configures enrichment-logs to write to `--db`,
+enriches `--leads` fictional leads concurrently with the official SDKs (no logging code in the
+pipeline: the instrumentation logs every call), and ends with what each provider and lead cost,
+checked against the rows in DuckDB. Nothing leaves the machine unless real API keys are set.
 """
 
 from __future__ import annotations
 
-import random
+import asyncio
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 import enrichment_logs as el
+from enrichment_logs.emulator import ProviderEmulator
+from enrichment_logs.reference.clients import ProviderClients, emulator_routes
+from enrichment_logs.reference.pipeline import EnrichedLead, enrich_all, sample_leads
+
+NEXT_QUERIES = (
+    "SELECT provider, operation, count(*) AS calls, sum(cost) AS usd "
+    "FROM enrichment_logs GROUP BY ALL ORDER BY usd DESC",
+    "SELECT lead_id, company_id, sum(cost) AS usd FROM enrichment_logs "
+    "GROUP BY ALL ORDER BY usd DESC LIMIT 5",
+    "SELECT provider, status, count(*), round(quantile_cont(duration_ms, 0.95)) AS p95_ms "
+    "FROM enrichment_logs GROUP BY ALL",
+)
 
 
 @dataclass(frozen=True)
-class LeadResult:
-    lead_id: str
-    company_id: str
-    calls: int
-    cost: Decimal
+class DemoOptions:
+    db_path: Path
+    leads: int = 25
+    seed: int = 7
+    concurrency: int = 5
+    fail: Mapping[str, float] | None = None
 
 
-@el.tool(
-    "exa",
-    "search",
-    usage=lambda r: {"search_type": r["resolvedSearchType"], "results": len(r["results"])},
-    cost=lambda r: r["costDollars"]["total"],
-)
-def exa_search(query: str, num_results: int) -> dict[str, Any]:
-    return {
-        "resolvedSearchType": "auto",
-        "results": [
-            {"url": f"https://example.com/{i}", "title": query} for i in range(num_results)
-        ],
-        "costDollars": {"total": 0.007 + max(0, num_results - 10) * 0.001},
-    }
-
-
-@el.tool("firecrawl", "scrape", usage=lambda r: {"credits": r["data"]["metadata"]["creditsUsed"]})
-def firecrawl_scrape(url: str, json_format: bool) -> dict[str, Any]:
-    return {
-        "success": True,
-        "data": {
-            "markdown": "# About",
-            "metadata": {"sourceURL": url, "creditsUsed": 5 if json_format else 1},
-        },
-    }
-
-
-@el.tool("perplexity", "responses.create", model="perplexity/sonar")
-def perplexity_answer(question: str, rng: random.Random) -> dict[str, Any]:
-    input_tokens, output_tokens = rng.randint(300, 900), rng.randint(100, 400)
-    el.record_usage(
-        model="perplexity/sonar",
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        **{"tool.search_web": 1},
-    )
-    return {"status": "completed", "output_text": f"Answer to {question}"}
-
-
-@el.tool("openai", "chat.completions.create", model="gpt-4o-mini")
-def openai_extract(page: str, rng: random.Random) -> dict[str, Any]:
-    prompt, cached = rng.randint(800, 2400), rng.choice([0, 512, 1024])
-    el.record_usage(
-        model="gpt-4o-mini-2024-07-18",
-        input_tokens=prompt,
-        cached_input_tokens=cached,
-        output_tokens=rng.randint(80, 300),
-    )
-    return {"choices": [{"message": {"content": '{"employees": 42}'}}]}
-
-
-def enrich(lead_id: str, company_id: str, rng: random.Random) -> LeadResult:
-    """One lead's enrichment, as the engine does it: every tool inside the lead's session."""
-    with el.enrichment_session(lead_id=lead_id, company_id=company_id) as session:
-        found = exa_search(f"{company_id} headquarters", num_results=rng.choice([5, 10, 25]))
-        page = firecrawl_scrape(found["results"][0]["url"], json_format=rng.random() < 0.3)
-        perplexity_answer(f"Who leads {company_id}?", rng)
-        openai_extract(page["data"]["markdown"], rng)
-    return LeadResult(lead_id, company_id, session.calls, session.cost)
-
-
-def run(db_path: Path, leads: int, seed: int = 7) -> list[LeadResult]:
-    """Enrich `leads` leads into `db_path`, flush, and return each lead's session totals."""
-    handle = el.configure(db_path, console=False)
-    rng = random.Random(seed)
-    try:
-        results = [
-            enrich(f"lead-{n:03d}", f"company-{n % max(1, leads // 3):03d}", rng)
-            for n in range(1, leads + 1)
-        ]
-        handle.flush()
-    finally:
-        handle.shutdown()
+def run(options: DemoOptions) -> list[EnrichedLead]:
+    """Enrich the sample leads into `options.db_path` and return each lead's result."""
+    with ProviderEmulator(seed=options.seed, fail=dict(options.fail or {})) as emulator:
+        handle = el.configure(
+            options.db_path, console="terse", provider_routes=emulator_routes(emulator)
+        )
+        try:
+            clients = ProviderClients.from_environment(emulator)
+            progress = _Progress(options.leads)
+            results = asyncio.run(
+                enrich_all(sample_leads(options.leads), clients, options.concurrency, progress.done)
+            )
+            handle.flush()
+        finally:
+            handle.shutdown()
     return results
 
 
-def main(db_path: Path, leads: int) -> int:
-    results = run(db_path, leads)
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        stored = dict(
-            connection.execute(
+def main(options: DemoOptions) -> int:
+    results = run(options)
+    with duckdb.connect(str(options.db_path), read_only=True) as connection:
+        stored = {
+            lead: cost
+            for lead, cost in connection.execute(
                 "SELECT lead_id, sum(cost) FROM enrichment_logs GROUP BY lead_id"
             ).fetchall()
-        )
+        }
         by_provider = connection.execute(
-            "SELECT provider, count(*), sum(cost) FROM enrichment_logs "
-            "GROUP BY provider ORDER BY provider"
+            "SELECT provider, count(*), count(*) FILTER (status = 'error'), sum(cost) "
+            "FROM enrichment_logs GROUP BY provider ORDER BY provider"
         ).fetchall()
-    print(f"{'lead':<10} {'calls':>5} {'session cost':>14} {'rows in DuckDB':>15}")
+    print(f"\n{'provider':<11} {'calls':>6} {'errors':>6} {'cost USD':>12}")
+    for provider, calls, errors, cost in by_provider:
+        print(f"{provider:<11} {calls:>6} {errors:>6} {cost or 0:>12.6f}")
+    print(f"\n{'lead':<9} {'company':<26} {'calls':>5} {'cost USD':>10}  errors")
     for result in results:
         print(
-            f"{result.lead_id:<10} {result.calls:>5} {result.cost:>14.6f} "
-            f"{stored.get(result.lead_id, Decimal(0)):>15.6f}"
+            f"{result.lead.lead_id:<9} {result.lead.company[:26]:<26} {result.calls:>5} "
+            f"{result.cost:>10.6f}  {', '.join(result.errors) or '-'}"
         )
-    print()
-    for provider, calls, cost in by_provider:
-        print(f"{provider:<11} {calls:>4} calls  ${cost:.6f}")
-    mismatched = [r.lead_id for r in results if stored.get(r.lead_id) != r.cost]
-    print(
-        f"\n{len(results)} leads written to {db_path}; "
-        f'open it with: duckdb {db_path} "SELECT * FROM enrichment_logs LIMIT 5"'
-    )
+    total = sum((result.cost for result in results), Decimal(0))
+    print(f"\n{len(results)} leads, ${total:.6f} in all, logged to {options.db_path}")
+    print("Try next (the DuckDB CLI is `.venv/bin/duckdb` after `make test`):")
+    for query in NEXT_QUERIES:
+        print(f'  duckdb {options.db_path} "{query}"')
+    mismatched = [r.lead.lead_id for r in results if stored.get(r.lead.lead_id, 0) != r.cost]
     if mismatched:
         print(f"session totals differ from the table for: {', '.join(mismatched)}")
         return 1
     return 0
+
+
+class _Progress:
+    """A progress bar, one line per finished lead, so it reads well between the cost lines
+    on a terminal and in a CI log alike."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._finished = 0
+
+    def done(self, result: EnrichedLead) -> None:
+        self._finished += 1
+        filled = int(20 * self._finished / self._total)
+        sys.stderr.write(
+            f"[{'#' * filled}{'.' * (20 - filled)}] {self._finished}/{self._total} "
+            f"{result.lead.lead_id} done: {result.calls} calls ${result.cost:.6f}\n"
+        )
+        sys.stderr.flush()

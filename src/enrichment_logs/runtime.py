@@ -23,6 +23,9 @@ from types import FrameType
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -33,6 +36,9 @@ from enrichment_logs.config import Settings
 from enrichment_logs.console import ConsoleCostLines, ensure_visible
 from enrichment_logs.export.batch_processor import SpoolingBatchProcessor
 from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
+from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
+from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
+from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 from enrichment_logs.pricing.engine import CostEngine
 from enrichment_logs.pricing.usage import Pricer
 from enrichment_logs.tracing.attribution import AttributionProcessor
@@ -55,12 +61,14 @@ class EnrichmentLogs:
         exporter: DuckDBSpanExporter,
         processors: Sequence[SpanProcessor],
         console_lines: ConsoleCostLines,
+        instrumented: Sequence[BaseInstrumentor],
     ) -> None:
         self.settings = settings
         self.pricer = pricer
         self._exporter = exporter
         self._processors = processors
         self._console_lines = console_lines
+        self._instrumented = instrumented
 
     @property
     def db_path(self) -> Path:
@@ -92,8 +100,10 @@ class EnrichmentLogs:
         for processor in self._processors:
             processor.shutdown()
         self._console_lines.summarize()
-        ThreadingInstrumentor().uninstrument()
+        for instrumentor in self._instrumented:
+            instrumentor.uninstrument()
         content.set_policy(content.ContentPolicy())
+        set_routes(ProviderRoutes())
 
 
 def configure(
@@ -108,6 +118,7 @@ def configure(
     firecrawl_usd_per_credit: Decimal | float | str | None = None,
     max_queue_size: int | None = None,
     provider_routes: Mapping[str, str] | str | None = None,
+    instrument: bool | None = None,
 ) -> EnrichmentLogs:
     """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
 
@@ -129,6 +140,7 @@ def configure(
             "firecrawl_usd_per_credit": firecrawl_usd_per_credit,
             "max_queue_size": max_queue_size,
             "provider_routes": provider_routes,
+            "instrument": instrument,
         }
     )
     with _lock:
@@ -164,13 +176,32 @@ def configure(
             provider.add_span_processor(AttributionProcessor())
         for processor in processors:
             provider.add_span_processor(processor)
-        ThreadingInstrumentor().instrument()
         content.set_policy(
             content.ContentPolicy(settings.capture_content, settings.content_max_bytes)
         )
-        _active = EnrichmentLogs(settings, pricer, exporter, processors, console_lines)
+        set_routes(ProviderRoutes(settings.provider_routes))
+        instrumented = _instrument(settings)
+        _active = EnrichmentLogs(
+            settings, pricer, exporter, processors, console_lines, instrumented
+        )
         _flush_on_exit(_active)
         return _active
+
+
+def _instrument(settings: Settings) -> list[BaseInstrumentor]:
+    """Turn on context propagation into threads and, unless switched off, the client
+    instrumentations; return those this call turned on (the ones to undo at shutdown)."""
+    instrumentors: list[BaseInstrumentor] = [ThreadingInstrumentor()]
+    if settings.instrument:
+        instrumentors += [OpenAIInstrumentor(), HttpProvidersInstrumentor()]
+    turned_on = []
+    for instrumentor in instrumentors:
+        if instrumentor.is_instrumented_by_opentelemetry:
+            continue  # by opentelemetry-instrument or the application: theirs to undo
+        instrumentor.instrument()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            turned_on.append(instrumentor)
+    return turned_on
 
 
 def active_pricer() -> Pricer:

@@ -1,0 +1,1 @@
+"""The reference enrichment pipeline and its sample leads (see `pipeline.py`)."""

@@ -1,0 +1,33 @@
+"""The emulator on loopback, and enrichment-logs configured to know it as the four providers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from enrichment_logs.emulator import ProviderEmulator
+
+
+@pytest.fixture
+def emulator() -> Iterator[ProviderEmulator]:
+    with ProviderEmulator(seed=1) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator_routes(emulator: ProviderEmulator) -> dict[str, str]:
+    """Each prefix stands for the provider's API root, as the real host's `/` does."""
+    return {
+        f"{emulator.base_url}/openai": "openai",
+        f"{emulator.base_url}/perplexity": "perplexity",
+        f"{emulator.base_url}/exa": "exa",
+        emulator.firecrawl_base_url: "firecrawl",
+    }
+
+
+@pytest.fixture
+def emulated_logs(make_logs: Any, emulator_routes: dict[str, str]) -> Any:
+    """A configured enrichment-logs (see tests/conftest.py `Logs`) routing the emulator."""
+    return make_logs(provider_routes=emulator_routes)
