@@ -82,11 +82,8 @@ def _shape(value: Any, depth: int) -> Any:
         return {str(key)[:64]: _shape(item, depth + 1) for key, item in list(value.items())[:50]}
     if isinstance(value, str | bytes | bytearray | list | tuple | set | frozenset):
         return f"{type(value).__name__}[{len(value)}]"
-    if value is None or isinstance(value, bool | int | float):
-        return type(value).__name__
-    dumped = _model_dump(value)
-    if dumped is not None and depth == 0:
-        return _shape(dumped, depth)
+    # SDK response objects are described by their type: dumping a pydantic model to learn its
+    # shape would cost more than the rest of the call's logging together.
     return type(value).__name__
 
 

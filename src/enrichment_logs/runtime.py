@@ -41,14 +41,13 @@ from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
 from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 from enrichment_logs.pricing.engine import CostEngine
 from enrichment_logs.pricing.usage import Pricer
-from enrichment_logs.tracing.attribution import AttributionProcessor
+from enrichment_logs.tracing.attribution import ensure_attribution
 from enrichment_logs.tracing.manual import end_open_logs
 
 _log = logging.getLogger("enrichment_logs")
 _lock = threading.Lock()
 _active: EnrichmentLogs | None = None
 _default_pricer: Pricer | None = None
-_attributed_providers: set[TracerProvider] = set()
 
 
 class EnrichmentLogs:
@@ -171,9 +170,7 @@ def configure(
         provider, created = _tracer_provider(settings)
         if created and _otlp_configured():
             processors.append(BatchSpanProcessor(OTLPSpanExporter()))
-        if provider not in _attributed_providers:
-            _attributed_providers.add(provider)
-            provider.add_span_processor(AttributionProcessor())
+        ensure_attribution(provider)
         for processor in processors:
             provider.add_span_processor(processor)
         content.set_policy(

@@ -27,7 +27,8 @@ ERROR_TYPE: Final = _error.ERROR_TYPE
 
 # --- enrichment.* ---------------------------------------------------------------------------
 SPAN_TYPE: Final = "enrichment.span.type"
-"""`tool_call` for a paid call (one row), `session` for an enrichment session (no row)."""
+"""`tool_call` for a paid call (one row), `session` for an enrichment session (no row),
+`covered` for another instrumentation's span of a call we log (no row: one call, one row)."""
 
 LOG_ID: Final = "enrichment.log_id"
 PROVIDER: Final = "enrichment.provider"
@@ -66,6 +67,6 @@ SESSION_CALLS: Final = "enrichment.session.calls"
 SESSION_INPUT_TOKENS: Final = "enrichment.session.input_tokens"
 SESSION_OUTPUT_TOKENS: Final = "enrichment.session.output_tokens"
 
-SpanType = Literal["tool_call", "session"]
+SpanType = Literal["tool_call", "session", "covered"]
 Status = Literal["success", "error", "cached", "rejected"]
 CostSource = Literal["provider", "price_table", "override", "unknown"]

@@ -9,10 +9,12 @@ span (ours, the HTTP client's, the user's) carries the same lead, company and se
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from opentelemetry import context as otel_context
-from opentelemetry.sdk.trace import Span, SpanProcessor
+from opentelemetry import trace
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
 from enrichment_logs import semconv
@@ -62,9 +64,51 @@ def context_with(attribution: Attribution) -> otel_context.Context:
 
 
 class AttributionProcessor(SpanProcessor):
-    """Stamps lead, company and session ids on every span as it starts (the only cheap moment)."""
+    """Stamps lead, company and session ids on every span as it starts (the only cheap moment).
+
+    It also marks a span of another GenAI instrumentation (the official openai-v2, OpenLLMetry)
+    started inside one of our tool calls as `covered`, so one call never becomes two rows.
+    """
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         attributes = current_attribution(parent_context).attributes
         if attributes:
             span.set_attributes(attributes)
+        parent = trace.get_current_span(parent_context)
+        if is_foreign_genai_span(span) and _span_type(parent) == "tool_call":
+            span.set_attribute(semconv.SPAN_TYPE, "covered")
+
+
+def is_foreign_genai_span(span: trace.Span) -> bool:
+    """A recording span of another GenAI instrumentation: a provider name, not our span type."""
+    attributes = getattr(span, "attributes", None) or {}
+    return (
+        span.is_recording()
+        and semconv.GEN_AI_PROVIDER_NAME in attributes
+        and semconv.SPAN_TYPE not in attributes
+    )
+
+
+def ensure_attribution(provider: TracerProvider) -> None:
+    """Add the processor to `provider` once (from `configure()` or an instrumentor)."""
+    with _providers_lock:
+        if provider in _attributed_providers:
+            return
+        _attributed_providers.add(provider)
+    provider.add_span_processor(AttributionProcessor())
+
+
+def attribute_spans_of(tracer_provider: object | None = None) -> None:
+    """For instrumentors: attribution on the provider they were given, else the global one
+    (under `opentelemetry-instrument` nobody calls `configure()` to add it)."""
+    provider = tracer_provider or trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        ensure_attribution(provider)
+
+
+def _span_type(span: trace.Span) -> object:
+    return (getattr(span, "attributes", None) or {}).get(semconv.SPAN_TYPE)
+
+
+_attributed_providers: set[TracerProvider] = set()
+_providers_lock = threading.Lock()

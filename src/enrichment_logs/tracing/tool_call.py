@@ -27,7 +27,7 @@ from enrichment_logs.ids import new_log_id
 from enrichment_logs.pricing.usage import Usage
 from enrichment_logs.semconv import CostSource
 from enrichment_logs.semconv import Status as CallStatus
-from enrichment_logs.tracing.attribution import current_attribution
+from enrichment_logs.tracing.attribution import current_attribution, is_foreign_genai_span
 from enrichment_logs.tracing.session_totals import FinishedCall, SessionTotals
 
 _log = logging.getLogger("enrichment_logs")
@@ -98,6 +98,9 @@ class ToolCall:
             attributes[semconv.REQUEST_DATA] = content.current_policy().render(request)
         self._attributes = attributes
         self._started_ns = time.time_ns()
+        parent = trace.get_current_span()
+        if is_foreign_genai_span(parent):  # another instrumentation's span of this same call
+            parent.set_attribute(semconv.SPAN_TYPE, "covered")
         self.span = _tracer.start_span(
             f"{provider} {operation}",
             kind=SpanKind.CLIENT,

@@ -86,6 +86,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from enrichment_logs.instrumentation.http.jobs import open_jobs
 from enrichment_logs.instrumentation.http.patching import Patch
+from enrichment_logs.tracing.attribution import attribute_spans_of
 
 __all__ = ["HttpProvidersInstrumentor"]
 
@@ -115,6 +116,7 @@ class HttpProvidersInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _instrument(self, **kwargs: Any) -> None:
         self._patches, self._http_instrumentors = [], []
+        attribute_spans_of(kwargs.get("tracer_provider"))
         disabled = {
             name.strip()
             for name in os.environ.get(OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, "").split(",")

@@ -71,6 +71,8 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
+from enrichment_logs.tracing.attribution import attribute_spans_of
+
 _INSTRUMENTS: Final = ("openai >= 2.0",)
 
 __all__ = ["OpenAIInstrumentor"]
@@ -87,6 +89,8 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         # Imported here: `opentelemetry-instrument` loads this module before it checks that
         # `openai` is installed.
         from enrichment_logs.instrumentation.openai import patch
+
+        attribute_spans_of(kwargs.get("tracer_provider"))
 
         for endpoint in patch.ENDPOINTS:
             if hasattr(_owner(endpoint), endpoint.method):
