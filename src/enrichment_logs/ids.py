@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 
 
 def new_log_id() -> str:
@@ -20,4 +19,5 @@ def new_log_id() -> str:
     value |= (rand >> 68) << 64  # 12 random bits (rand_a)
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # 62 random bits (rand_b)
-    return str(uuid.UUID(int=value))
+    text = f"{value:032x}"  # formatted by hand: uuid.UUID would double the cost of an id
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
