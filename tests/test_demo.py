@@ -46,3 +46,9 @@ def test_the_demo_finishes_the_other_providers_when_one_always_fails(tmp_path):
         )
     assert statuses["exa"] == ["error"]
     assert statuses["firecrawl"] == statuses["openai"] == statuses["perplexity"] == ["success"]
+
+
+def test_running_the_demo_again_on_the_same_file_still_checks_out(tmp_path):
+    db_path = tmp_path / "demo.duckdb"
+    assert main(["demo", "--leads", "3", "--db", str(db_path)]) == 0
+    assert main(["demo", "--leads", "3", "--db", str(db_path)]) == 0

@@ -12,6 +12,7 @@ import asyncio
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,17 +61,22 @@ def run(options: DemoOptions) -> list[EnrichedLead]:
 
 
 def main(options: DemoOptions) -> int:
+    started = datetime.now(UTC)
     results = run(options)
+    # Only this run's rows: the file may hold earlier runs.
     with duckdb.connect(str(options.db_path), read_only=True) as connection:
         stored = {
             lead: cost
             for lead, cost in connection.execute(
-                "SELECT lead_id, sum(cost) FROM enrichment_logs GROUP BY lead_id"
+                "SELECT lead_id, sum(cost) FROM enrichment_logs WHERE started_at >= ? "
+                "GROUP BY lead_id",
+                [started],
             ).fetchall()
         }
         by_provider = connection.execute(
             "SELECT provider, count(*), count(*) FILTER (status = 'error'), sum(cost) "
-            "FROM enrichment_logs GROUP BY provider ORDER BY provider"
+            "FROM enrichment_logs WHERE started_at >= ? GROUP BY provider ORDER BY provider",
+            [started],
         ).fetchall()
     print(f"\n{'provider':<11} {'calls':>6} {'errors':>6} {'cost USD':>12}")
     for provider, calls, errors, cost in by_provider:
