@@ -78,6 +78,7 @@ class DuckDBStore:
             self._wal = self.path.with_name(self.path.name + ".wal")
             self._connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             _migrate(self._connection, self.path)
+            _create_views(self._connection)
             self._restrict_wal()
             self._insert = _ingest_statement(self._connection)
         except (duckdb.Error, OSError) as exc:
@@ -123,6 +124,13 @@ class DuckDBStore:
                 self._wal.chmod(0o600)
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """Whether the file starts with DuckDB's header (read without letting DuckDB open it)."""
+    with path.open("rb") as file:
+        header = file.read(_MAGIC_OFFSET + len(_MAGIC))
+    return header[_MAGIC_OFFSET:] == _MAGIC
+
+
 def _check_header(path: Path) -> None:
     """Refuse a file that is not DuckDB before DuckDB sees it.
 
@@ -130,9 +138,7 @@ def _check_header(path: Path) -> None:
     timeout) and then open that file for writing: our migration would land in someone else's
     database.
     """
-    with path.open("rb") as file:
-        header = file.read(_MAGIC_OFFSET + len(_MAGIC))
-    if header[_MAGIC_OFFSET:] != _MAGIC:
+    if not is_duckdb_file(path):
         raise StoreError(
             f"{path} is not a DuckDB database (it is corrupt, empty or another kind of file); "
             "the file was left untouched. Move it aside or choose another path."
@@ -155,6 +161,14 @@ def _open_error(path: Path, exc: duckdb.Error | OSError) -> StoreError:
         f"{path} could not be opened as a DuckDB database; the file was left untouched.{hint} "
         f"DuckDB said: {message}"
     )
+
+
+def _create_views(connection: duckdb.DuckDBPyConnection) -> None:
+    """The analytics views beside the table, so SQL users and Grafana find the same figures
+    the Python API gives. Imported here: the analytics package itself reads through this one."""
+    from enrichment_logs.analytics.views import create_views
+
+    create_views(connection)
 
 
 def _migrate(connection: duckdb.DuckDBPyConnection, path: Path) -> None:

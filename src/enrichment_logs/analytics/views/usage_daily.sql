@@ -1,0 +1,40 @@
+-- usage_daily: tokens, credits, calls and cost per UTC bucket (of usage_window's unit) and
+-- provider. Every bucket of the window is present for every provider seen, with zeros when the
+-- provider had no calls then, so charts show gaps as zero rather than skipping them.
+-- Token counts are inclusive, as in the table: input includes cached, output includes reasoning.
+WITH buckets AS (
+    SELECT unnest(generate_series(first_bucket, last_bucket, CAST('1 ' || unit AS INTERVAL))) AS bucket
+    FROM usage_window
+),
+providers AS (
+    SELECT DISTINCT provider FROM enrichment_calls
+),
+used AS (
+    SELECT
+        date_trunc(usage_window.unit, started_at_utc) AS bucket,
+        provider,
+        count(*)                             AS calls,
+        coalesce(sum(input_tokens), 0)        AS input_tokens,
+        coalesce(sum(cached_input_tokens), 0) AS cached_input_tokens,
+        coalesce(sum(output_tokens), 0)       AS output_tokens,
+        coalesce(sum(reasoning_tokens), 0)    AS reasoning_tokens,
+        coalesce(sum(credits), 0)             AS credits,
+        count(*) - count(cost)                AS unknown_cost_calls,
+        coalesce(sum(cost), 0)                AS known_cost
+    FROM enrichment_calls, usage_window
+    GROUP BY ALL
+)
+SELECT
+    timezone('UTC', buckets.bucket)          AS bucket_start,
+    providers.provider,
+    coalesce(used.calls, 0)                  AS calls,
+    coalesce(used.input_tokens, 0)           AS input_tokens,
+    coalesce(used.cached_input_tokens, 0)    AS cached_input_tokens,
+    coalesce(used.output_tokens, 0)          AS output_tokens,
+    coalesce(used.reasoning_tokens, 0)       AS reasoning_tokens,
+    coalesce(used.credits, 0)                AS credits,
+    coalesce(used.unknown_cost_calls, 0)     AS unknown_cost_calls,
+    coalesce(used.known_cost, 0)             AS known_cost
+FROM buckets
+CROSS JOIN providers
+LEFT JOIN used ON used.bucket = buckets.bucket AND used.provider = providers.provider
