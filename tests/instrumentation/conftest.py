@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from enrichment_logs.emulator import ProviderEmulator
+from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
 
 
 @pytest.fixture
@@ -31,3 +32,11 @@ def emulator_routes(emulator: ProviderEmulator) -> dict[str, str]:
 def emulated_logs(make_logs: Any, emulator_routes: dict[str, str]) -> Any:
     """A configured enrichment-logs (see tests/conftest.py `Logs`) routing the emulator."""
     return make_logs(provider_routes=emulator_routes)
+
+
+@pytest.fixture
+def http_logs(emulated_logs: Any) -> Iterator[Any]:
+    """`emulated_logs` with only the HTTP-level instrumentation on (configure() routes)."""
+    HttpProvidersInstrumentor().instrument()
+    yield emulated_logs
+    HttpProvidersInstrumentor().uninstrument()

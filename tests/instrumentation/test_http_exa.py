@@ -4,29 +4,16 @@ $1/1K pages, answer $5/1K)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import exa_py
-import pytest
 
 from enrichment_logs.emulator import ProviderEmulator
-from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
-from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 
 KEY = "exa-test-key"
 SEARCH = Decimal("0.007")  # one auto search of up to 10 results
 PAGE = Decimal("0.001")  # one page of text
 ANSWER = Decimal("0.005")
-
-
-@pytest.fixture
-def http_logs(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[Any]:
-    set_routes(ProviderRoutes(emulator_routes))
-    HttpProvidersInstrumentor().instrument()
-    yield emulated_logs
-    HttpProvidersInstrumentor().uninstrument()
 
 
 def test_a_search_is_one_row_with_the_cost_exa_reported(http_logs, emulator: ProviderEmulator):

@@ -4,12 +4,9 @@ rate in prices.toml ($99 / 100,000 credits)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import firecrawl
-import pytest
 import requests
 
 from enrichment_logs.emulator import ProviderEmulator
@@ -18,14 +15,6 @@ from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 
 KEY = "fc-test-key"
 CREDIT = Decimal("99") / Decimal("100000")
-
-
-@pytest.fixture
-def http_logs(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[Any]:
-    set_routes(ProviderRoutes(emulator_routes))
-    HttpProvidersInstrumentor().instrument()
-    yield emulated_logs
-    HttpProvidersInstrumentor().uninstrument()
 
 
 def client(emulator: ProviderEmulator) -> firecrawl.Firecrawl:

@@ -5,7 +5,6 @@ per-request price, and legacy Sonar chat completions."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +12,6 @@ import perplexity
 import pytest
 
 from enrichment_logs.emulator import ProviderEmulator
-from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
-from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 
 KEY = "pplx-test-key"
 MILLION = Decimal(1_000_000)
@@ -22,14 +19,6 @@ SONAR_INPUT, SONAR_OUTPUT, SONAR_CACHE_READ = Decimal("0.25"), Decimal("2.50"), 
 WEB_SEARCH = Decimal("0.0025")  # per search_web invocation
 SEARCH_API, FAST_SEARCH_API = Decimal("0.005"), Decimal("0.001")  # per request
 PAUSE = 0.2
-
-
-@pytest.fixture
-def http_logs(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[Any]:
-    set_routes(ProviderRoutes(emulator_routes))
-    HttpProvidersInstrumentor().instrument()
-    yield emulated_logs
-    HttpProvidersInstrumentor().uninstrument()
 
 
 def client(emulator: ProviderEmulator) -> perplexity.Perplexity:
