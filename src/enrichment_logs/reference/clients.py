@@ -41,20 +41,26 @@ class ProviderClients:
 
         openai_key, perplexity_key = key("OPENAI_API_KEY"), key("PERPLEXITY_API_KEY")
         exa_key, firecrawl_key = key("EXA_API_KEY"), key("FIRECRAWL_API_KEY")
-        local = emulator
+        if emulator is None:  # every key is set: key() raised otherwise
+            return cls(
+                openai=AsyncOpenAI(api_key=openai_key),
+                perplexity=AsyncPerplexity(api_key=perplexity_key),
+                exa=AsyncExa(exa_key),
+                firecrawl=AsyncFirecrawl(api_key=firecrawl_key),
+            )
         return cls(
             openai=AsyncOpenAI(api_key=openai_key)
-            if openai_key or local is None
-            else AsyncOpenAI(api_key=EMULATOR_KEY, base_url=local.openai_base_url),
+            if openai_key
+            else AsyncOpenAI(api_key=EMULATOR_KEY, base_url=emulator.openai_base_url),
             perplexity=AsyncPerplexity(api_key=perplexity_key)
-            if perplexity_key or local is None
-            else AsyncPerplexity(api_key=EMULATOR_KEY, base_url=local.perplexity_base_url),
+            if perplexity_key
+            else AsyncPerplexity(api_key=EMULATOR_KEY, base_url=emulator.perplexity_base_url),
             exa=AsyncExa(exa_key)
-            if exa_key or local is None
-            else AsyncExa(EMULATOR_KEY, api_base=local.exa_base_url),
+            if exa_key
+            else AsyncExa(EMULATOR_KEY, api_base=emulator.exa_base_url),
             firecrawl=AsyncFirecrawl(api_key=firecrawl_key)
-            if firecrawl_key or local is None
-            else AsyncFirecrawl(api_key=EMULATOR_KEY, api_url=local.firecrawl_base_url),
+            if firecrawl_key
+            else AsyncFirecrawl(api_key=EMULATOR_KEY, api_url=emulator.firecrawl_base_url),
         )
 
 

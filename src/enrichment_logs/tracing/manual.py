@@ -64,7 +64,10 @@ def complete_enrichment_log(
     if tokens_used is not None:
         values["tokens_used"] = tokens_used
     call.record_usage(usage_from_values(values))
-    call.succeed(response_data) if response_data is not None else call.succeed()
+    if response_data is None:
+        call.succeed()
+    else:
+        call.succeed(response_data)
 
 
 def fail_enrichment_log(log_id: str, error_message: str, retry_count: int = 0) -> None:
