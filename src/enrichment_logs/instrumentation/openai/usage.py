@@ -25,9 +25,22 @@ FAILED_STATUSES = frozenset({"failed", "cancelled"})
 
 
 def field(value: object, name: str) -> object:
-    """`value.name` or `value[name]`; None when absent (the SDK builds partial models)."""
+    """`value.name` or `value[name]`; None when absent (the SDK builds partial models).
+
+    Runs about fifteen times per call on the caller's thread, so a pydantic model is read from
+    its `__dict__` and its extras directly: `getattr` on a field the model lacks costs a raised
+    and caught AttributeError inside pydantic.
+    """
     if value is None:
         return None
+    if type(value) is dict:
+        return value.get(name)
+    attributes = getattr(value, "__dict__", None)
+    if attributes is not None and name in attributes:
+        return attributes[name]
+    extra = getattr(value, "__pydantic_extra__", None)
+    if isinstance(extra, dict):
+        return extra.get(name)
     if isinstance(value, Mapping):
         return value.get(name)
     return getattr(value, name, None)
