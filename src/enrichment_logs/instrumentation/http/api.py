@@ -77,6 +77,14 @@ def job_endpoint(method: str, path: str, jobs: Mapping[str, str]) -> Endpoint | 
     return None
 
 
+def job_failure(endpoint: Endpoint, response: Any, failed: frozenset[str]) -> str | None:
+    """Why a job's status poll says it ended badly (HTTP 200 with a failed status), or None."""
+    status = obj(response).get("status")
+    if endpoint.job != "status" or status not in failed:
+        return None
+    return str(obj(response).get("error") or f"the {endpoint.operation} job {status}")
+
+
 def obj(value: Any) -> Mapping[str, Any]:
     """`value` if it is a JSON object, else an empty one: provider bodies are untrusted."""
     return value if isinstance(value, Mapping) else {}

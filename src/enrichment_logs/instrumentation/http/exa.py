@@ -16,6 +16,7 @@ from enrichment_logs.instrumentation.http.api import (
     dig,
     items,
     job_endpoint,
+    job_failure,
     obj,
 )
 from enrichment_logs.pricing.usage import ExtraValue, Usage
@@ -61,10 +62,7 @@ def final_event(event: Any) -> Any:
 
 
 def failure(endpoint: Endpoint, response: Any) -> str | None:
-    status = obj(response).get("status")
-    if endpoint.job != "status" or status not in _FAILED:
-        return None
-    return str(obj(response).get("error") or f"the {endpoint.operation} job {status}")
+    return job_failure(endpoint, response, _FAILED)
 
 
 def job_id(response: Any) -> str | None:
