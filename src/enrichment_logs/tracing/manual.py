@@ -13,12 +13,11 @@ import threading
 from typing import Any
 
 from enrichment_logs.tracing.record import usage_from_values
-from enrichment_logs.tracing.tool_call import ToolCall, current_call, restore_current
+from enrichment_logs.tracing.tool_call import NOT_GIVEN, ToolCall, current_call, restore_current
 
 _log = logging.getLogger("enrichment_logs")
 _open_calls: dict[str, tuple[ToolCall, ToolCall | None]] = {}
 _open_lock = threading.Lock()
-_NO_REQUEST: Any = object()
 
 
 def start_enrichment_log(
@@ -27,7 +26,7 @@ def start_enrichment_log(
     operation: str,
     lead_id: str | None = None,
     company_id: str | None = None,
-    request_data: Any = _NO_REQUEST,
+    request_data: Any = NOT_GIVEN,
     model: str | None = None,
 ) -> str:
     """Start logging a call and return its log id. Until it ends, `record_usage` applies to it."""
@@ -37,7 +36,7 @@ def start_enrichment_log(
         model=model,
         lead_id=lead_id,
         company_id=company_id,
-        **({} if request_data is _NO_REQUEST else {"request": request_data}),
+        request=request_data,
     )
     previous = current_call()
     call.make_current()
@@ -64,10 +63,7 @@ def complete_enrichment_log(
     if tokens_used is not None:
         values["tokens_used"] = tokens_used
     call.record_usage(usage_from_values(values))
-    if response_data is None:
-        call.succeed()
-    else:
-        call.succeed(response_data)
+    call.succeed(NOT_GIVEN if response_data is None else response_data)
 
 
 def fail_enrichment_log(log_id: str, error_message: str, retry_count: int = 0) -> None:

@@ -35,7 +35,8 @@ _tracer = trace.get_tracer("enrichment_logs")
 _current_call: ContextVar[ToolCall | None] = ContextVar("enrichment_logs_tool_call", default=None)
 
 ERROR_MESSAGE_MAX_CHARS = 4096
-_NOT_GIVEN: Any = object()
+NOT_GIVEN: Any = object()
+"""Marks a request or response that was not given (None is a value a call can return)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -70,7 +71,7 @@ class ToolCall:
         operation: str,
         *,
         model: str | None = None,
-        request: Any = _NOT_GIVEN,
+        request: Any = NOT_GIVEN,
         lead_id: str | None = None,
         company_id: str | None = None,
     ) -> None:
@@ -94,7 +95,7 @@ class ToolCall:
         }
         if model is not None:
             attributes[semconv.GEN_AI_REQUEST_MODEL] = model
-        if request is not _NOT_GIVEN:
+        if request is not NOT_GIVEN:
             attributes[semconv.REQUEST_DATA] = content.current_policy().render(request)
         self._attributes = attributes
         self._started_ns = time.time_ns()
@@ -132,8 +133,8 @@ class ToolCall:
         with self._lock:
             self._usage = self._usage.merged(usage)
 
-    def succeed(self, response: Any = _NOT_GIVEN, *, status: CallStatus = "success") -> None:
-        if response is not _NOT_GIVEN:
+    def succeed(self, response: Any = NOT_GIVEN, *, status: CallStatus = "success") -> None:
+        if response is not NOT_GIVEN:
             self.set_attribute(semconv.RESPONSE_DATA, content.current_policy().render(response))
         self.end(status)
 
