@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from enrichment_logs.instrumentation.routes import parse_routes
+from enrichment_logs.pricing.usage import to_decimal
 
 ConsoleMode = Literal["off", "terse", "verbose"]
 
@@ -117,13 +118,12 @@ def _positive_int(value: object, name: str) -> int:
 
 
 def _decimal(value: object, name: str) -> Decimal:
-    text = str(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ConfigurationError(f"{name}={text!r}: expected a number") from None
-    if not number.is_finite() or number < 0:
-        raise ConfigurationError(f"{name}={text!r}: must be a non-negative number")
+    invalid: dict[str, str] = {}
+    number = to_decimal(str(value).strip(), name, invalid)
+    if number is None:
+        raise ConfigurationError(
+            f"{name}={value!r}: expected a number of at least 0 ({invalid[name]})"
+        )
     return number
 
 
