@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,27 @@ def read_rows(db_path: Path, where: str = "TRUE") -> list[dict[str, Any]]:
         )
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_under_opentelemetry_instrument(
+    script: Path, db_path: Path, *args: str, **environment: str
+) -> None:
+    """Run `script` as `opentelemetry-instrument python script args` with the DuckDB exporter."""
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    subprocess.run(
+        [str(instrument), sys.executable, str(script), *args],
+        env={
+            **os.environ,
+            "OTEL_TRACES_EXPORTER": "duckdb",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "ENRICHMENT_LOGS_DB_PATH": str(db_path),
+            **environment,
+        },
+        cwd=script.parent,
+        check=True,
+        timeout=120,
+    )
 
 
 class Logs:

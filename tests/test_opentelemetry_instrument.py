@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.conftest import read_rows
+from tests.conftest import read_rows, run_under_opentelemetry_instrument
 
 PIPELINE = """
 import enrichment_logs as el
@@ -26,22 +21,7 @@ def test_the_duckdb_exporter_works_as_an_opentelemetry_entry_point(tmp_path):
     script = tmp_path / "pipeline.py"
     script.write_text(PIPELINE)
     db_path = tmp_path / "instrumented.duckdb"
-    environment = {
-        **os.environ,
-        "OTEL_TRACES_EXPORTER": "duckdb",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_SERVICE_NAME": "instrumented-pipeline",
-        "ENRICHMENT_LOGS_DB_PATH": str(db_path),
-    }
-    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
-    subprocess.run(
-        [str(instrument), sys.executable, str(script)],
-        env=environment,
-        cwd=tmp_path,
-        check=True,
-        timeout=120,
-    )
+    run_under_opentelemetry_instrument(script, db_path, OTEL_SERVICE_NAME="instrumented-pipeline")
     rows = read_rows(db_path)
     assert len(rows) == 2
     assert {(row["provider"], row["lead_id"], row["company_id"]) for row in rows} == {

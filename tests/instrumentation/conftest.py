@@ -9,6 +9,8 @@ import pytest
 
 from enrichment_logs.emulator import ProviderEmulator
 from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
+from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
+from enrichment_logs.reference.clients import emulator_routes as reference_emulator_routes
 
 
 @pytest.fixture
@@ -20,12 +22,7 @@ def emulator() -> Iterator[ProviderEmulator]:
 @pytest.fixture
 def emulator_routes(emulator: ProviderEmulator) -> dict[str, str]:
     """Each prefix stands for the provider's API root, as the real host's `/` does."""
-    return {
-        f"{emulator.base_url}/openai": "openai",
-        f"{emulator.base_url}/perplexity": "perplexity",
-        f"{emulator.base_url}/exa": "exa",
-        emulator.firecrawl_base_url: "firecrawl",
-    }
+    return reference_emulator_routes(emulator)
 
 
 @pytest.fixture
@@ -40,3 +37,11 @@ def http_logs(emulated_logs: Any) -> Iterator[Any]:
     HttpProvidersInstrumentor().instrument()
     yield emulated_logs
     HttpProvidersInstrumentor().uninstrument()
+
+
+@pytest.fixture
+def openai_instrumented(emulated_logs: Any) -> Iterator[Any]:
+    """`emulated_logs` with only the OpenAI SDK instrumentation on (configure() routes)."""
+    OpenAIInstrumentor().instrument()
+    yield emulated_logs
+    OpenAIInstrumentor().uninstrument()

@@ -46,12 +46,6 @@ def instrumented(routes: dict[str, str]) -> Iterator[None]:
         HttpProvidersInstrumentor().uninstrument()
 
 
-@pytest.fixture
-def http_logs(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[Any]:
-    with instrumented(emulator_routes):
-        yield emulated_logs
-
-
 # --- raw clients ----------------------------------------------------------------------------
 
 

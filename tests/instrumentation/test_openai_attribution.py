@@ -3,7 +3,6 @@ counted once, on that tool's row; and `uninstrument()` gives the SDK back as it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,7 @@ from tests.instrumentation.openai_helpers import (
 )
 
 
-@pytest.fixture
-def _instrumented(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[None]:
-    with instrumented(emulator_routes):
-        yield
-
-
-@pytest.mark.usefixtures("_instrumented")
+@pytest.mark.usefixtures("openai_instrumented")
 def test_a_call_in_an_enrichment_session_carries_the_lead_and_company(
     emulator: ProviderEmulator, emulated_logs: Any
 ) -> None:
@@ -45,7 +38,7 @@ def test_a_call_in_an_enrichment_session_carries_the_lead_and_company(
     assert session.cost == row["cost"]
 
 
-@pytest.mark.usefixtures("_instrumented")
+@pytest.mark.usefixtures("openai_instrumented")
 def test_a_call_inside_the_users_tool_is_counted_once_on_the_tools_row(
     emulator: ProviderEmulator, emulated_logs: Any
 ) -> None:

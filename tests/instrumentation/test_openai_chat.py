@@ -3,7 +3,6 @@ DuckDB as one row with its tokens and a cost computed from the published prices.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,17 +16,12 @@ from tests.instrumentation.openai_helpers import (
     MILLION,
     ask,
     async_openai_client,
-    instrumented,
     openai_client,
     the_row,
     token_cost,
 )
 
-
-@pytest.fixture(autouse=True)
-def _instrumented(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[None]:
-    with instrumented(emulator_routes):
-        yield
+pytestmark = pytest.mark.usefixtures("openai_instrumented")
 
 
 def test_a_chat_completion_is_one_row_priced_from_its_tokens(

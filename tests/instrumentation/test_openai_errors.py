@@ -3,7 +3,6 @@ exception, and the failed call is an `error` row; when our code fails, the pipel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -14,16 +13,11 @@ from enrichment_logs.instrumentation.openai import patch
 from tests.instrumentation.openai_helpers import (
     ask,
     async_openai_client,
-    instrumented,
     openai_client,
     the_row,
 )
 
-
-@pytest.fixture(autouse=True)
-def _instrumented(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[None]:
-    with instrumented(emulator_routes):
-        yield
+pytestmark = pytest.mark.usefixtures("openai_instrumented")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ the host the client talks to and Perplexity's own reported cost."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,6 @@ from tests.instrumentation.openai_helpers import (
     GPT_4O_MINI,
     MILLION,
     ask,
-    instrumented,
     openai_client,
     the_row,
     token_cost,
@@ -29,10 +27,7 @@ OPENAI_WEB_SEARCH = Decimal("0.01")
 """providers.md §2.5: $10 per 1K hosted web searches."""
 
 
-@pytest.fixture(autouse=True)
-def _instrumented(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[None]:
-    with instrumented(emulator_routes):
-        yield
+pytestmark = pytest.mark.usefixtures("openai_instrumented")
 
 
 def perplexity_agent(emulator: ProviderEmulator) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -18,17 +17,12 @@ from tests.instrumentation.openai_helpers import (
     GPT_4O_MINI,
     ask,
     async_openai_client,
-    instrumented,
     openai_client,
     the_row,
     token_cost,
 )
 
-
-@pytest.fixture(autouse=True)
-def _instrumented(emulated_logs: Any, emulator_routes: dict[str, str]) -> Iterator[None]:
-    with instrumented(emulator_routes):
-        yield
+pytestmark = pytest.mark.usefixtures("openai_instrumented")
 
 
 def _streamed_usage(emulator: ProviderEmulator) -> bool:

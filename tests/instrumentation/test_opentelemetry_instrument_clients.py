@@ -6,13 +6,8 @@ The official `opentelemetry-instrumentation-openai-v2` is installed in the test 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from enrichment_logs.emulator import ProviderEmulator
-from tests.conftest import read_rows
+from tests.conftest import read_rows, run_under_opentelemetry_instrument
 
 PLAIN_PIPELINE = """
 import sys
@@ -34,28 +29,13 @@ def test_opentelemetry_instrument_logs_openai_and_exa_calls_of_a_plain_script(
     script = tmp_path / "plain_pipeline.py"
     script.write_text(PLAIN_PIPELINE)
     db_path = tmp_path / "instrumented.duckdb"
-    environment = {
-        **os.environ,
-        "OTEL_TRACES_EXPORTER": "duckdb",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "ENRICHMENT_LOGS_DB_PATH": str(db_path),
-        "ENRICHMENT_LOGS_PROVIDER_ROUTES": ",".join(
-            f"{url}={provider}" for url, provider in emulator_routes.items()
-        ),
-    }
-    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
-    subprocess.run(
-        [
-            str(instrument),
-            sys.executable,
-            str(script),
-            emulator.openai_base_url,
-            emulator.exa_base_url,
-        ],
-        env=environment,
-        check=True,
-        timeout=120,
+    routes = ",".join(f"{url}={provider}" for url, provider in emulator_routes.items())
+    run_under_opentelemetry_instrument(
+        script,
+        db_path,
+        emulator.openai_base_url,
+        emulator.exa_base_url,
+        ENRICHMENT_LOGS_PROVIDER_ROUTES=routes,
     )
     rows = read_rows(db_path)
     assert sorted((row["provider"], row["operation"], row["status"]) for row in rows) == [
