@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import duckdb
 
 from enrichment_logs.cli import main
@@ -34,6 +37,12 @@ def test_the_demo_writes_priced_attributed_rows_for_all_four_providers(tmp_path,
         assert f"{lead_id} " in printed
         assert f"{cost:>10.6f}" in printed
 
+    report = tmp_path / "demo-report.html"
+    assert f"The report, to open in a browser: {report}" in printed
+    total = re.search(r'data-figure="known_cost" data-value="([0-9.]+)"', report.read_text())
+    assert total is not None
+    assert Decimal(total.group(1)) == sum(cost for _, cost in per_lead)
+
 
 def test_the_demo_finishes_the_other_providers_when_one_always_fails(tmp_path):
     db_path = tmp_path / "demo.duckdb"
@@ -50,5 +59,8 @@ def test_the_demo_finishes_the_other_providers_when_one_always_fails(tmp_path):
 
 def test_running_the_demo_again_on_the_same_file_still_checks_out(tmp_path):
     db_path = tmp_path / "demo.duckdb"
+    report = tmp_path / "reports" / "again.html"
+    report.parent.mkdir()
     assert main(["demo", "--leads", "3", "--db", str(db_path)]) == 0
-    assert main(["demo", "--leads", "3", "--db", str(db_path)]) == 0
+    assert main(["demo", "--leads", "3", "--db", str(db_path), "--report", str(report)]) == 0
+    assert 'data-figure="calls" data-value="24"' in report.read_text()  # both runs: 2 x 3 x 4

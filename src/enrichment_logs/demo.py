@@ -3,7 +3,8 @@
 It starts the provider emulator on loopback, configures enrichment-logs to write to `--db`,
 enriches `--leads` fictional leads concurrently with the official SDKs (no logging code in the
 pipeline: the instrumentation logs every call), and ends with what each provider and lead cost,
-checked against the rows in DuckDB. Nothing leaves the machine unless real API keys are set.
+checked against the rows in DuckDB, and writes the HTML analytics report of the file. Nothing
+leaves the machine unless real API keys are set.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 import enrichment_logs as el
+from enrichment_logs.analytics.html_report import render_report
 from enrichment_logs.emulator import ProviderEmulator
 from enrichment_logs.reference.clients import ProviderClients, emulator_routes
 from enrichment_logs.reference.pipeline import EnrichedLead, enrich_all, sample_leads
@@ -40,6 +42,8 @@ class DemoOptions:
     seed: int = 7
     concurrency: int = 5
     fail: Mapping[str, float] | None = None
+    report_path: Path | None = None
+    """Where to write the HTML report; default `<db stem>-report.html` next to the database."""
 
 
 def run(options: DemoOptions) -> list[EnrichedLead]:
@@ -92,11 +96,20 @@ def main(options: DemoOptions) -> int:
     print("Try next (the DuckDB CLI is `.venv/bin/duckdb` after `make test`):")
     for query in NEXT_QUERIES:
         print(f'  duckdb {options.db_path} "{query}"')
+    report = write_report(options)
+    print(f"The report, to open in a browser: {report}")
     mismatched = [r.lead.lead_id for r in results if stored.get(r.lead.lead_id, 0) != r.cost]
     if mismatched:
         print(f"session totals differ from the table for: {', '.join(mismatched)}")
         return 1
     return 0
+
+
+def write_report(options: DemoOptions) -> Path:
+    """The HTML analytics page of the whole file, the page a user without Grafana opens."""
+    path = options.report_path or options.db_path.with_name(f"{options.db_path.stem}-report.html")
+    path.write_text(render_report(options.db_path), encoding="utf-8")
+    return path
 
 
 class _Progress:

@@ -23,6 +23,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="PROVIDER=RATE",
         help="make the emulator fail this share of a provider's calls, e.g. exa=0.3",
     )
+    demo.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the HTML report (default: <db stem>-report.html next to --db)",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -30,4 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from enrichment_logs.demo import DemoOptions
     from enrichment_logs.demo import main as run_demo
 
-    return run_demo(DemoOptions(args.db, args.leads, args.seed, args.concurrency, dict(args.fail)))
+    return run_demo(
+        DemoOptions(args.db, args.leads, args.seed, args.concurrency, dict(args.fail), args.report)
+    )
