@@ -36,6 +36,12 @@ class Settings:
     """ENRICHMENT_LOGS_DB_PATH: the DuckDB file rows are written to."""
     spool_dir: Path | None = None
     """ENRICHMENT_LOGS_SPOOL_DIR: write-ahead spool; default `<db_path>.spool`."""
+    publish_dir: Path | None = None
+    """ENRICHMENT_LOGS_PUBLISH_DIR: where the writer publishes the table as Parquet, one file per
+    UTC day, for readers that must not open the live file; default `<db_path>.parquet`."""
+    publish_interval_seconds: float = 5.0
+    """ENRICHMENT_LOGS_PUBLISH_INTERVAL_SECONDS: least time between two publishes (longer when a
+    publish is costly, see `export.publish`); 0 turns publishing off."""
     console: ConsoleMode = "terse"
     """ENRICHMENT_LOGS_CONSOLE: live cost lines through the `enrichment_logs.console` logger:
     `off`, `terse` or `verbose` (`true` means terse, `false` off)."""
@@ -55,6 +61,12 @@ class Settings:
     instrument: bool = True
     """ENRICHMENT_LOGS_INSTRUMENT: log the OpenAI SDK and the httpx/requests calls to Perplexity,
     Exa and Firecrawl automatically."""
+    metrics_port: int | None = None
+    """ENRICHMENT_LOGS_METRICS_PORT: serve the metrics for Prometheus on this port (`/metrics`);
+    off by default."""
+    metrics_host: str = "127.0.0.1"
+    """ENRICHMENT_LOGS_METRICS_HOST: the address the Prometheus endpoint listens on (`0.0.0.0` in
+    a container)."""
     provider_routes: Mapping[str, str] = field(default_factory=dict)
     """ENRICHMENT_LOGS_PROVIDER_ROUTES (`URL=PROVIDER,...`): more hosts or URL prefixes that are a
     provider (a proxy, a gateway, an emulator); each prefix stands for the provider's API root."""
@@ -62,6 +74,10 @@ class Settings:
     @property
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or self.db_path.with_name(self.db_path.name + ".spool")
+
+    @property
+    def resolved_publish_dir(self) -> Path:
+        return self.publish_dir or self.db_path.with_name(self.db_path.name + ".parquet")
 
     @classmethod
     def load(
@@ -117,6 +133,17 @@ def _positive_int(value: object, name: str) -> int:
     return number
 
 
+def _seconds(value: object, name: str) -> float:
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ConfigurationError(f"{name}={text!r}: expected a number of seconds") from None
+    if not 0 <= number < float("inf"):
+        raise ConfigurationError(f"{name}={text!r}: expected a number of seconds, at least 0")
+    return number
+
+
 def _decimal(value: object, name: str) -> Decimal:
     invalid: dict[str, str] = {}
     number = to_decimal(str(value).strip(), name, invalid)
@@ -141,6 +168,13 @@ def _text(value: object, name: str) -> str:
     return text.strip()
 
 
+def _port(value: object, name: str) -> int:
+    number = _positive_int(value, name)
+    if number > 65535:
+        raise ConfigurationError(f"{name}={value!r}: a port is at most 65535")
+    return number
+
+
 def _routes(value: object, name: str) -> Mapping[str, str]:
     try:
         if isinstance(value, Mapping):
@@ -153,6 +187,8 @@ def _routes(value: object, name: str) -> Mapping[str, str]:
 _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "db_path": _path,
     "spool_dir": _path,
+    "publish_dir": _path,
+    "publish_interval_seconds": _seconds,
     "console": _console_mode,
     "capture_content": _boolean,
     "content_max_bytes": _positive_int,
@@ -162,6 +198,8 @@ _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "max_queue_size": _positive_int,
     "provider_routes": _routes,
     "instrument": _boolean,
+    "metrics_port": _port,
+    "metrics_host": _text,
 }
 
 _ENV_NAMES: Mapping[str, tuple[str, ...]] = {

@@ -39,6 +39,7 @@ from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
 from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
 from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
 from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
+from enrichment_logs.metrics import MetricsOutput, RowMetrics, meter_provider, unwatch, watch
 from enrichment_logs.pricing.engine import CostEngine
 from enrichment_logs.pricing.usage import Pricer
 from enrichment_logs.tracing.attribution import ensure_attribution
@@ -61,6 +62,7 @@ class EnrichmentLogs:
         processors: Sequence[SpanProcessor],
         console_lines: ConsoleCostLines,
         instrumented: Sequence[BaseInstrumentor],
+        meters: MetricsOutput | None = None,
     ) -> None:
         self.settings = settings
         self.pricer = pricer
@@ -68,6 +70,7 @@ class EnrichmentLogs:
         self._processors = processors
         self._console_lines = console_lines
         self._instrumented = instrumented
+        self._meters = meters
 
     @property
     def db_path(self) -> Path:
@@ -81,7 +84,10 @@ class EnrichmentLogs:
     def flush(self, timeout_seconds: float = 30.0) -> bool:
         """Write every tool call ended so far; True when all of them are in the database."""
         timeout_millis = int(timeout_seconds * 1000)
-        return all([processor.force_flush(timeout_millis) for processor in self._processors])
+        flushed = all([processor.force_flush(timeout_millis) for processor in self._processors])
+        if self._meters is not None:  # export the metrics of the rows just written
+            self._meters.flush(timeout_millis)
+        return flushed
 
     def shutdown(self) -> None:
         """End calls still open, flush, and close the database. `configure()` may run again."""
@@ -98,6 +104,9 @@ class EnrichmentLogs:
         # next configure() joins it. Our processors stop; the database is closed.
         for processor in self._processors:
             processor.shutdown()
+        if self._meters is not None:
+            self._meters.flush()
+        unwatch(self._exporter)
         self._console_lines.summarize()
         for instrumentor in self._instrumented:
             instrumentor.uninstrument()
@@ -118,6 +127,10 @@ def configure(
     max_queue_size: int | None = None,
     provider_routes: Mapping[str, str] | str | None = None,
     instrument: bool | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str | None = None,
+    publish_dir: str | PathLike[str] | None = None,
+    publish_interval_seconds: float | None = None,
 ) -> EnrichmentLogs:
     """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
 
@@ -140,6 +153,10 @@ def configure(
             "max_queue_size": max_queue_size,
             "provider_routes": provider_routes,
             "instrument": instrument,
+            "metrics_port": metrics_port,
+            "metrics_host": metrics_host,
+            "publish_dir": publish_dir,
+            "publish_interval_seconds": publish_interval_seconds,
         }
     )
     with _lock:
@@ -154,6 +171,8 @@ def configure(
             overrides_path=settings.price_overrides,
             firecrawl_usd_per_credit=settings.firecrawl_usd_per_credit,
         )
+        meters = meter_provider(settings, otlp=_otlp_configured("metrics"))
+        row_metrics = [RowMetrics()] if meters is not None else []
         console_lines = ConsoleCostLines(settings.console)
         if settings.console != "off":
             ensure_visible()
@@ -161,14 +180,18 @@ def configure(
             settings.db_path,
             spool_dir=settings.resolved_spool_dir,
             pricer=pricer,
-            row_listeners=[console_lines],
+            row_listeners=[console_lines, *row_metrics],
+            publish_dir=settings.resolved_publish_dir,
+            publish_interval_seconds=settings.publish_interval_seconds,
         )
         exporter.open_store()
+        if meters is not None:
+            watch(exporter)
         processors: list[SpanProcessor] = [
             SpoolingBatchProcessor(exporter, max_queue_size=settings.max_queue_size)
         ]
         provider, created = _tracer_provider(settings)
-        if created and _otlp_configured():
+        if created and _otlp_configured("traces"):
             processors.append(BatchSpanProcessor(OTLPSpanExporter()))
         ensure_attribution(provider)
         for processor in processors:
@@ -179,7 +202,7 @@ def configure(
         set_routes(ProviderRoutes(settings.provider_routes))
         instrumented = _instrument(settings)
         _active = EnrichmentLogs(
-            settings, pricer, exporter, processors, console_lines, instrumented
+            settings, pricer, exporter, processors, console_lines, instrumented, meters
         )
         _flush_on_exit(_active)
         return _active
@@ -221,16 +244,17 @@ def _tracer_provider(settings: Settings) -> tuple[TracerProvider, bool]:
     return provider, True
 
 
-def _otlp_configured() -> bool:
-    """Spans also go out by OTLP (to the Collector) when the standard variables ask for it.
+def _otlp_configured(signal: str) -> bool:
+    """Spans (`traces`) or `metrics` also go out by OTLP (to the Collector) when the standard
+    variables ask for it.
 
     A provider we join (the application's, or `opentelemetry-instrument`'s) has its own exporters.
     """
-    if os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "none":
+    if os.environ.get(f"OTEL_{signal.upper()}_EXPORTER", "").strip().lower() == "none":
         return False
     return any(
         os.environ.get(name)
-        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
     )
 
 

@@ -111,6 +111,11 @@ class DuckDBStore:
         self._restrict_wal()
         return int(result[0]) if result else 0
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The writer's connection, for work in its thread on what it committed (publishing)."""
+        return self._connection
+
     def close(self) -> None:
         """Checkpoint and release the file lock."""
         self._connection.close()
@@ -202,6 +207,12 @@ def _migrate(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         except duckdb.Error as exc:
             _rollback(connection)
             raise StoreError(f"could not apply schema migration {name} to {path}: {exc}") from exc
+
+
+def define_table(connection: duckdb.DuckDBPyConnection) -> None:
+    """The empty table as the schema files define it, in a connection of the caller's (the typed
+    base a reader of the published Parquet files puts under them)."""
+    _migrate(connection, Path(":memory:"))
 
 
 def _rollback(connection: duckdb.DuckDBPyConnection) -> None:

@@ -8,9 +8,13 @@ exporter on the same spool; and because row ids are stable and inserts skip know
 replayed twice still yields each row once. Only a spool that cannot be written loses rows, and
 those are counted in `stats`.
 
+After rows are committed, and at flush and shutdown, the exporter publishes the table as Parquet
+files (`export.publish`), throttled, so readers never need the live file.
+
 Also the OpenTelemetry entry point `duckdb` (`OTEL_TRACES_EXPORTER=duckdb` under
 `opentelemetry-instrument`): constructed with no arguments it reads `ENRICHMENT_LOGS_DB_PATH`
-(default `enrichment_logs.duckdb`) and `ENRICHMENT_LOGS_SPOOL_DIR` (default `<db path>.spool`).
+(default `enrichment_logs.duckdb`), `ENRICHMENT_LOGS_SPOOL_DIR` (default `<db path>.spool`),
+`ENRICHMENT_LOGS_PUBLISH_DIR` and `ENRICHMENT_LOGS_PUBLISH_INTERVAL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from enrichment_logs.export.duckdb_store import (
     StoreLockedError,
 )
 from enrichment_logs.export.mapping import span_to_row
+from enrichment_logs.export.publish import ParquetPublisher
 from enrichment_logs.export.spool import Spool
 from enrichment_logs.pricing.usage import Pricer
 
@@ -74,12 +79,26 @@ class DuckDBSpanExporter(SpanExporter):
         spool_dir: str | os.PathLike[str] | None = None,
         pricer: Pricer | None = None,
         row_listeners: Sequence[RowListener] = (),
+        publish_dir: str | os.PathLike[str] | None = None,
+        publish_interval_seconds: float | None = None,
     ) -> None:
-        settings = Settings.load({"db_path": db_path, "spool_dir": spool_dir})
+        settings = Settings.load(
+            {
+                "db_path": db_path,
+                "spool_dir": spool_dir,
+                "publish_dir": publish_dir,
+                "publish_interval_seconds": publish_interval_seconds,
+            }
+        )
         self._row_listeners = tuple(row_listeners)
         self._failed_listeners: set[int] = set()
         self.db_path = settings.db_path
         self.spool = Spool(settings.resolved_spool_dir)
+        self.publisher = (
+            ParquetPublisher(settings.resolved_publish_dir, settings.publish_interval_seconds)
+            if settings.publish_interval_seconds > 0
+            else None
+        )
         self._pricer = pricer if pricer is not None else _default_pricer()
         self._lock = threading.Lock()
         self._store: DuckDBStore | None = None  # opened by the first export, off the user's thread
@@ -137,6 +156,8 @@ class DuckDBSpanExporter(SpanExporter):
                     return SpanExportResult.FAILURE
                 self._episode_ended("spool", "the spool %s is writable again")
             self._drain(deadline=None)
+            if self.publisher is not None and self._store is not None:
+                self.publisher.publish_if_due(self._store.connection, self._written)
         return SpanExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
@@ -145,7 +166,9 @@ class DuckDBSpanExporter(SpanExporter):
         if not self._lock.acquire(timeout=max(0.0, timeout_millis / 1000)):
             return False
         try:
-            return self._drain(deadline)
+            drained = self._drain(deadline)
+            self._publish_pending()
+            return drained
         finally:
             self._lock.release()
 
@@ -161,6 +184,7 @@ class DuckDBSpanExporter(SpanExporter):
                     self._pending_rows,
                     self.spool.directory,
                 )
+            self._publish_pending()
             self._close_store()
 
     def _rows(self, spans: Sequence[ReadableSpan]) -> list[dict[str, object]]:
@@ -222,6 +246,10 @@ class DuckDBSpanExporter(SpanExporter):
             self._pending.pop(segment, None)
         self._episode_ended("store", "the database is writable again; the spool %s is empty")
         return True
+
+    def _publish_pending(self) -> None:
+        if self.publisher is not None and self._store is not None:
+            self.publisher.publish_pending(self._store.connection, self._written)
 
     def _open(self) -> DuckDBStore | None:
         if self._store is None and not self._spool_only:

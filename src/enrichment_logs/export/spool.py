@@ -64,7 +64,7 @@ class Spool:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         return segment
 
     def _ensure_directory(self) -> None:
@@ -154,7 +154,7 @@ def _remove_if_older(path: Path, cutoff: float) -> None:
             path.unlink()
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename itself durable, not only the file's bytes."""
     fd = os.open(directory, os.O_RDONLY)
     try:
