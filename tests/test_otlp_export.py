@@ -1,4 +1,5 @@
-"""With OTEL_EXPORTER_OTLP_ENDPOINT set, configure() also sends the spans to the Collector."""
+"""With OTEL_EXPORTER_OTLP_ENDPOINT set, configure() also sends the spans and the metrics to the
+Collector."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.conftest import read_rows
@@ -31,11 +35,12 @@ handle.shutdown()
 
 
 class OtlpReceiver(ThreadingHTTPServer):
-    """A loopback OTLP/HTTP traces endpoint that keeps every request it accepts."""
+    """A loopback OTLP/HTTP traces and metrics endpoint that keeps every request it accepts."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[ExportTraceServiceRequest] = []
+        self.metric_requests: list[ExportMetricsServiceRequest] = []
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,6 +50,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.path == "/v1/traces":
             self.server.requests.append(ExportTraceServiceRequest.FromString(body))
+        elif self.path == "/v1/metrics":
+            self.server.metric_requests.append(ExportMetricsServiceRequest.FromString(body))
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", "0")
@@ -90,3 +97,16 @@ def test_spans_go_to_the_otlp_endpoint_and_rows_to_duckdb(tmp_path, receiver):
     assert any(a.get("enrichment.span.type") == "session" for a in attributes)
     [row] = read_rows(db_path)
     assert (row["provider"], row["lead_id"]) == ("exa", "lead-9")
+
+    costs = [
+        (dict((kv.key, kv.value.string_value) for kv in point.attributes), point.as_double)
+        for request in receiver.metric_requests
+        for resource_metrics in request.resource_metrics
+        for scope_metrics in resource_metrics.scope_metrics
+        for metric in scope_metrics.metrics
+        if metric.name == "enrichment_logs.cost"
+        for point in metric.sum.data_points
+    ]
+    assert costs, "no cost metric reached the OTLP endpoint"
+    labels, usd = costs[-1]  # cumulative: the last export holds the total
+    assert (labels["provider"], labels["status"], usd) == ("exa", "success", 0.007)
