@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from enrichment_logs.cli import demo, emulator
+from enrichment_logs.cli import demo, emulator, ingest
 
 Handler = Callable[[argparse.Namespace], int]
 
-SUBCOMMANDS = (demo, emulator)
+SUBCOMMANDS = (demo, emulator, ingest)
 
 
 def build_parser() -> argparse.ArgumentParser:
