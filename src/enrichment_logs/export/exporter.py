@@ -45,6 +45,9 @@ from enrichment_logs.pricing.usage import Pricer
 
 _logger = logging.getLogger(__name__)
 
+GIL_SLICE_SECONDS = 0.0005
+"""How long the export thread maps spans before it lets the pipeline's threads run."""
+
 _inherited_stores: list[DuckDBStore] = []
 """Stores a forked child inherited: never used (the parent owns the file) and never closed,
 because closing would checkpoint into the parent's file."""
@@ -188,9 +191,18 @@ class DuckDBSpanExporter(SpanExporter):
             self._close_store()
 
     def _rows(self, spans: Sequence[ReadableSpan]) -> list[dict[str, object]]:
-        """Map outside the lock: pricing is the costly part and needs no shared state."""
+        """Map outside the lock: pricing is the costly part and needs no shared state.
+
+        Mapping is pure Python, so it holds the GIL: left alone, a pipeline thread whose response
+        arrives meanwhile waits up to the interpreter's switch interval (5 ms) to run again. The
+        loop hands the GIL over every `GIL_SLICE_SECONDS`, bounding that wait.
+        """
         rows = []
+        slice_ends = time.perf_counter() + GIL_SLICE_SECONDS
         for span in spans:
+            if time.perf_counter() > slice_ends:
+                time.sleep(0)  # releases the GIL; a waiting pipeline thread takes it first
+                slice_ends = time.perf_counter() + GIL_SLICE_SECONDS
             try:
                 row = span_to_row(span, self._pricer)
             except Exception:  # a bug in the mapping must not cost the rest of the batch

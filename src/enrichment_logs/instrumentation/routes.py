@@ -35,6 +35,10 @@ class Route:
 class ProviderRoutes:
     """Longest-prefix matching of request URLs to provider names."""
 
+    MEMO_SIZE = 1024
+    """URLs whose match is remembered: a pipeline sends to a handful of endpoints over and over,
+    and matching runs on the caller's thread for every call."""
+
     def __init__(self, extra: Mapping[str, str] | None = None) -> None:
         routes = {**DEFAULT_ROUTES, **(extra or {})}
         self._routes = sorted(
@@ -42,9 +46,21 @@ class ProviderRoutes:
             key=lambda item: len(item[0][2]),
             reverse=True,
         )
+        self._memo: dict[str, Route | None] = {}
 
     def match(self, url: str) -> Route | None:
         """The provider of `url`, or None for a host that is not a known provider."""
+        try:
+            return self._memo[url]
+        except KeyError:
+            pass
+        route = self._match(url)
+        if len(self._memo) >= self.MEMO_SIZE:
+            self._memo.clear()  # URLs with ids in them (job polls) must not grow it forever
+        self._memo[url] = route
+        return route
+
+    def _match(self, url: str) -> Route | None:
         parts = urlsplit(url)
         origin = (parts.scheme.lower(), parts.netloc.lower())
         path = parts.path or "/"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
@@ -118,10 +119,13 @@ class ToolCall:
     def activate(self) -> Iterator[ToolCall]:
         """Make this the current call (for `record_usage`) and its span the current span."""
         token = _current_call.set(self)
+        # attach/detach rather than `trace.use_span`: the same context switch, without the
+        # exception bookkeeping `end()` and `fail()` do themselves; this runs on every call.
+        span_token = otel_context.attach(trace.set_span_in_context(self.span))
         try:
-            with trace.use_span(self.span, end_on_exit=False, record_exception=False):
-                yield self
+            yield self
         finally:
+            otel_context.detach(span_token)
             _current_call.reset(token)
 
     def make_current(self) -> None:
