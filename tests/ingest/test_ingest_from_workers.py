@@ -25,20 +25,29 @@ def assert_same_rows(
         assert by_id[row["id"]] == row
 
 
-def test_the_reference_pipeline_sending_protobuf_is_stored_once_per_call(tmp_path, start_ingest):
+def test_the_stack_workload_sending_protobuf_is_stored_once_per_call(tmp_path, start_ingest):
+    """The compose `workload`: the reference pipeline against the emulator, two rounds, its
+    spans sent by the OTLP/HTTP exporter (protobuf, gzip) as it sends them to the Collector."""
     ingest = start_ingest()
     worker_db = tmp_path / "worker.duckdb"
     subprocess.run(
         [
-            str(Path(sys.executable).with_name("enrichment-logs")),
-            "demo",
+            sys.executable,
+            "-m",
+            "enrichment_logs.reference.workload",
+            "--rounds",
+            "2",
             "--leads",
-            "3",
-            "--db",
-            str(worker_db),
+            "2",
+            "--pause",
+            "0",
+            "--fail",
+            "exa=0.5",
         ],
         env={
             **os.environ,
+            "ENRICHMENT_LOGS_DB_PATH": str(worker_db),
+            "ENRICHMENT_LOGS_CONSOLE": "off",
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": ingest.url + "/v1/traces",
             "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
         },
@@ -48,6 +57,7 @@ def test_the_reference_pipeline_sending_protobuf_is_stored_once_per_call(tmp_pat
     )
 
     worker_rows = read_rows(worker_db)
+    assert len(worker_rows) == 2 * 2 * 4
     assert {row["provider"] for row in worker_rows} == {"openai", "perplexity", "exa", "firecrawl"}
     assert_same_rows(worker_rows, ingest.rows())
 
