@@ -3,6 +3,7 @@ counted once, on that tool's row; and `uninstrument()` gives the SDK back as it 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -55,6 +56,22 @@ def test_a_call_inside_the_users_tool_is_counted_once_on_the_tools_row(
     assert (row["provider"], row["operation"]) == ("openai", "extract_profile")
     assert row["output_tokens"] == 30
     assert row["cost"] == token_cost(GPT_4O_MINI, input=row["input_tokens"], output=30)
+
+
+@pytest.mark.usefixtures("openai_instrumented")
+def test_a_call_after_a_log_ended_in_another_thread_gets_its_own_row(
+    emulator: ProviderEmulator, emulated_logs: Any
+) -> None:
+    log_id = el.start_enrichment_log(provider="exa", operation="search")
+    worker = threading.Thread(target=el.complete_enrichment_log, args=(log_id,))
+    worker.start()
+    worker.join()
+
+    # The ended log is still set in this thread's context: it must not swallow the next call.
+    openai_client(emulator).chat.completions.create(model="gpt-4o-mini", messages=ask("Hi"))
+
+    rows = emulated_logs.rows()
+    assert sorted(row["provider"] for row in rows) == ["exa", "openai"]
 
 
 def test_uninstrument_gives_back_the_sdk_and_logs_nothing(

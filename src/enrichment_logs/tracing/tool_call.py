@@ -209,7 +209,10 @@ class ToolCall:
 
 
 def current_call() -> ToolCall | None:
-    return _current_call.get()
+    """The open call of this context. A call ended elsewhere (the seed's API, ended at shutdown
+    or from another thread) may still be set here; it takes no more usage, so it is not current."""
+    call = _current_call.get()
+    return None if call is None or call._ended else call
 
 
 def restore_current(call: ToolCall, previous: ToolCall | None) -> None:
