@@ -37,12 +37,15 @@ CONTRIB_MODULES = {
     ("exporters", "otlp_grpc"): "go.opentelemetry.io/collector/exporter/otlpexporter",
     ("exporters", "debug"): "go.opentelemetry.io/collector/exporter/debugexporter",
 }
-"""Every component type the config may use, with its Go module as listed (at v0.159.0) in the
-otelcol-contrib builder manifest: open-telemetry/opentelemetry-collector-releases, tag v0.159.0
-(commit f817832365a9a2b829bc7c25feffcf8834585dea), distributions/otelcol-contrib/manifest.yaml.
-Type names are those in each module's metadata.yaml at v0.159.0 (open-telemetry/
-opentelemetry-collector, tag v0.159.0): `otlp_http` and `otlp_grpc` are the exporters' current
-names (0.144.0 renamed them from the deprecated `otlphttp` and `otlp`)."""
+"""Every component type the config may use, with the Go module that provides it. Type names are
+those in each module's metadata.yaml at v0.159.0 (open-telemetry/opentelemetry-collector, tag
+v0.159.0): `otlp_http` and `otlp_grpc` are the exporters' current names (0.144.0 renamed them from
+the deprecated `otlphttp` and `otlp`)."""
+MANIFEST = Path(__file__).with_name(f"otelcol-contrib-{CONTRIB_VERSION}-manifest.yaml")
+"""The otelcol-contrib builder manifest, vendored unchanged from
+open-telemetry/opentelemetry-collector-releases, tag v0.159.0 (commit
+f817832365a9a2b829bc7c25feffcf8834585dea), distributions/otelcol-contrib/manifest.yaml (Apache
+License 2.0): the list of modules the released binary and image are built from."""
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -74,6 +77,13 @@ def test_every_pipeline_uses_only_defined_components(config):
         (kind, name) for kind, name in used_components(config) if name not in config.get(kind, {})
     }
     assert not undefined
+
+
+def test_the_recorded_modules_are_built_into_the_pinned_distribution():
+    manifest = load(MANIFEST)
+    assert manifest["dist"]["version"] == CONTRIB_VERSION
+    for (kind, _), module in CONTRIB_MODULES.items():
+        assert {"gomod": f"{module} v{CONTRIB_VERSION}"} in manifest[kind], module
 
 
 def test_every_component_is_in_the_pinned_contrib_distribution(config):
