@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -50,6 +50,14 @@ def semconv_operation(operation: str) -> str:
     return operation
 
 
+class CallGuard(Protocol):
+    """What a guard (`enrichment_logs.guards`) that admitted a call learns about it."""
+
+    def failed(self, error: BaseException) -> None: ...
+
+    def settle(self, finished: FinishedCall) -> None: ...
+
+
 class ToolCall:
     """One paid call: its span, the usage recorded so far, and the session totals it counts in."""
 
@@ -60,6 +68,7 @@ class ToolCall:
         "_sessions",
         "_started_ns",
         "_usage",
+        "guard",
         "log_id",
         "operation",
         "provider",
@@ -83,6 +92,7 @@ class ToolCall:
         self._usage = Usage()
         self._ended = False
         self._lock = threading.Lock()
+        self.guard: CallGuard | None = None
         attribution = current_attribution()
         self._sessions: tuple[SessionTotals, ...] = attribution.totals
         attributes: dict[str, AttributeValue] = {
@@ -114,6 +124,11 @@ class ToolCall:
             self.set_attribute(semconv.LEAD_ID, lead_id)
         if company_id is not None:
             self.set_attribute(semconv.COMPANY_ID, company_id)
+
+    @property
+    def lead_id(self) -> str | None:
+        lead = self._attributes.get(semconv.LEAD_ID)
+        return lead if isinstance(lead, str) else None
 
     @contextmanager
     def activate(self) -> Iterator[ToolCall]:
@@ -159,6 +174,8 @@ class ToolCall:
             )
             message = str(error) or kind.__qualname__
             self.span.record_exception(error)
+            if self.guard is not None:
+                self.guard.failed(error)
         else:
             error_type, message = "error", str(error)
         message = message[:ERROR_MESSAGE_MAX_CHARS]
@@ -192,7 +209,7 @@ class ToolCall:
             ]
         final[semconv.STATUS] = status
         self.span.set_attributes(final)
-        if self._sessions:
+        if self._sessions or self.guard is not None:
             finished = FinishedCall(
                 {**self._attributes, **final},
                 status,
@@ -200,6 +217,8 @@ class ToolCall:
             )
             for totals in self._sessions:
                 totals.add(finished)
+            if self.guard is not None:  # budgets, breakers and the cache learn the outcome
+                self.guard.settle(finished)
         self.span.end()
 
     def set_attribute(self, key: str, value: AttributeValue) -> None:
