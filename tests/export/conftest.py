@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import select
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +21,7 @@ from opentelemetry.util.types import AttributeValue
 from enrichment_logs import semconv
 from enrichment_logs.export.exporter import DuckDBSpanExporter
 from enrichment_logs.pricing.usage import Cost, Usage
+from tests.lock_holders import holding
 
 SERVICE = "enrichment-pipeline-test"
 PRICE_PER_INPUT_TOKEN = Decimal("0.000002")
@@ -140,36 +137,6 @@ def _table_columns(db_path: Path) -> list[str]:
         return [row[0] for row in connection.execute("DESCRIBE enrichment_logs").fetchall()]
 
 
-@contextmanager
-def _another_process_holding(db_path: Path, timeout: float = 30.0) -> Iterator[None]:
-    """A real second process with the DuckDB file open, as the DuckDB CLI or Grafana would."""
-    script = (
-        "import sys, duckdb\n"
-        f"connection = duckdb.connect({str(db_path)!r})\n"
-        "print('ready', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdin is not None
-        readable, _, _ = select.select([holder.stdout], [], [], timeout)
-        assert readable, "the lock-holding process did not start in time"
-        assert holder.stdout.readline().strip() == "ready"
-        yield
-        holder.stdin.close()
-        assert holder.wait(timeout=timeout) == 0
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait(timeout=timeout)
-
-
 # Helpers as fixtures: test modules here are plain modules, so they cannot import this file.
 @pytest.fixture
 def tool_call() -> Callable[..., dict[str, AttributeValue]]:
@@ -188,4 +155,4 @@ def table_columns() -> Callable[[Path], list[str]]:
 
 @pytest.fixture
 def another_process_holding() -> Callable[..., contextlib.AbstractContextManager[None]]:
-    return _another_process_holding
+    return holding
