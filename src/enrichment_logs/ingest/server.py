@@ -38,13 +38,14 @@ _logger = logging.getLogger(__name__)
 TRACES_PATH: Final = "/v1/traces"
 CONNECTION_TIMEOUT_SECONDS: Final = 30.0
 """A connection that sends nothing for this long (idle keep-alive, or a stalled body) is closed."""
-RETRY_AFTER_SECONDS: Final = {Refusal.BUSY: 1, Refusal.UNAVAILABLE: 5}
+RETRY_AFTER_SECONDS: Final = {Refusal.BUSY: 1, Refusal.UNAVAILABLE: 5, Refusal.STOPPING: 5}
 UNREAD_BODY_DISCARD_BYTES: Final = 256 * 1024
 """A refused body up to this size is read and dropped before the connection closes, so the
 client reads the answer instead of a reset (closing on unread data sends a TCP RST)."""
 _REFUSAL_STATUS: Final = {
     Refusal.BUSY: HTTPStatus.TOO_MANY_REQUESTS,
     Refusal.UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    Refusal.STOPPING: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -161,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "Content-Type must be application/x-protobuf or application/json",
             )
         if self.server.stopping.is_set():
-            raise BatchRefusedError(Refusal.UNAVAILABLE)
+            raise BatchRefusedError(Refusal.STOPPING)
         writer = self.server.writer
         with writer.admitted():
             writer.check_backlog()  # before reading a body that would only be refused
@@ -176,18 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             received = received_spans(request)
             refused = writer.write(received.tool_calls)
-        message = received.rejection_message
+        problems = [received.rejection_message] if received.rejected else []
         if refused:
-            message = "; ".join(
-                filter(
-                    None,
-                    [
-                        message,
-                        f"{refused} spans could not be stored as rows (see the "
-                        "ingest service's log)",
-                    ],
-                )
-            )
+            problems.append(f"{refused} spans could not be stored as rows (see the service's log)")
+        message = "; ".join(problems)
         self._reply(
             HTTPStatus.OK,
             encoding,

@@ -47,6 +47,7 @@ class Refusal(enum.Enum):
 
     BUSY = "too many requests at once"
     UNAVAILABLE = "the store is not keeping up: rows wait in the spool"
+    STOPPING = "the ingest service is stopping"
 
 
 class BatchRefusedError(Exception):
