@@ -1,24 +1,32 @@
 """Opening the database for reading: a path (read-only) or a connection the caller owns.
 
+Readers never wait for, nor block, the pipeline. While a process writes the DuckDB file, no other
+process can open it; the writer publishes the table as Parquet (`export.publish`), and a path
+held by a writer is read from those files instead (`<db>.parquet`, or
+`ENRICHMENT_LOGS_PUBLISH_DIR`), as fresh as the writer's last publish. The publish directory
+itself may also be given.
+
 A missing file, a file that is not a DuckDB database, a database without the `enrichment_logs`
-table and a file locked by a writing process all raise `AnalyticsError` with a sentence a user
-can act on. The header is checked before DuckDB opens the file: given, say, a SQLite file,
-DuckDB would try to download its SQLite extension first.
+table and a file held by a writer that publishes nothing all raise `AnalyticsError` with a
+sentence a user can act on. The header is checked before DuckDB opens the file: given, say, a
+SQLite file, DuckDB would try to download its SQLite extension first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Final, TypeAlias
 
 import duckdb
 
+from enrichment_logs.config import ConfigurationError, Settings
 from enrichment_logs.export.duckdb_store import is_duckdb_file
 
 Database: TypeAlias = str | Path | duckdb.DuckDBPyConnection
-"""Where the logs are: a DuckDB file's path, or an open connection to it."""
+"""Where the logs are: a DuckDB file's path, the directory its writer publishes to, or an open
+connection to the file."""
 
 TABLE: Final = "enrichment_logs"
 
@@ -34,19 +42,20 @@ def reading(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
     For a caller's connection this is a cursor of it: same database and transaction visibility,
     but the caller's own session settings stay untouched.
     """
-    if isinstance(db, duckdb.DuckDBPyConnection):
-        connection = db.cursor()
-    elif isinstance(db, str | Path):
-        connection = _open_read_only(Path(db))
-    else:
-        raise AnalyticsError(f"db must be a path or a duckdb connection, not {type(db).__name__}")
-    try:
+    with ExitStack() as resources:
+        if isinstance(db, duckdb.DuckDBPyConnection):
+            connection = db.cursor()
+            resources.callback(connection.close)
+        elif isinstance(db, str | Path):
+            connection = resources.enter_context(_opened(Path(db)))
+        else:
+            raise AnalyticsError(
+                f"db must be a path or a duckdb connection, not {type(db).__name__}"
+            )
         # TIMESTAMPTZ values come back as datetimes in the session zone: make that UTC.
         connection.execute("SET TimeZone = 'UTC'")
         require_table(connection)
         yield connection
-    finally:
-        connection.close()
 
 
 def require_table(connection: duckdb.DuckDBPyConnection) -> None:
@@ -62,10 +71,28 @@ def require_table(connection: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def _opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The log at `path`: the DuckDB file read-only, or, while a writer holds it, the Parquet
+    files it publishes; a directory is read as published files."""
+    found = path if path.is_dir() else _connect_file(path)
+    if isinstance(found, Path):
+        # Imported here: it builds on the views module, which builds on this one.
+        from enrichment_logs.analytics.published import reading_published
+
+        with reading_published(found) as connection:
+            yield connection
+    else:
+        with found as connection:
+            yield connection
+
+
+def _connect_file(path: Path) -> duckdb.DuckDBPyConnection | Path:
+    """A read-only connection to the file, or the directory to read instead while it is held."""
     if not path.is_file():
-        reason = "is a directory" if path.is_dir() else "does not exist"
-        raise AnalyticsError(f"{path} {reason}: give the path of an enrichment-logs DuckDB file")
+        raise AnalyticsError(
+            f"{path} does not exist: give the path of an enrichment-logs DuckDB file"
+        )
     if not is_duckdb_file(path):
         raise AnalyticsError(
             f"{path} is not a DuckDB database (it is empty, corrupt or another kind of file)"
@@ -74,14 +101,23 @@ def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         message = str(exc)
-        if "lock" in message.lower():
+        # Held by another process (lock) or opened for writing by this one (configuration).
+        if "lock" not in message.lower() and "different configuration" not in message:
+            raise AnalyticsError(f"{path} could not be opened: {message}") from exc
+        published = publish_dir_of(path)
+        if not published.is_dir():
             raise AnalyticsError(
-                f"{path} is held by a process writing to it; read it from that process by "
-                f"passing its connection, or once the writer has closed it. DuckDB said: {message}"
+                f"{path} is held by a process writing to it, which publishes nothing to "
+                f"{published} (publishing is off, or it has not started yet); read it once the "
+                f"writer has closed it. DuckDB said: {message}"
             ) from exc
-        if "different configuration" in message:
-            raise AnalyticsError(
-                f"{path} is open for writing in this process; pass that connection instead "
-                f"of the path. DuckDB said: {message}"
-            ) from exc
-        raise AnalyticsError(f"{path} could not be opened: {message}") from exc
+        return published
+
+
+def publish_dir_of(path: Path) -> Path:
+    """Where the writer of the DuckDB file at `path` publishes it (`ENRICHMENT_LOGS_PUBLISH_DIR`,
+    else `<path>.parquet`), as `configure()` would resolve it."""
+    try:
+        return Settings.load({"db_path": path}).resolved_publish_dir
+    except ConfigurationError as exc:
+        raise AnalyticsError(str(exc)) from exc
