@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from enrichment_logs.cli import demo, emulator, ingest
+from enrichment_logs.cli import budget, demo, emulator, ingest, leads, report, sql, suggest, tail
 
 Handler = Callable[[argparse.Namespace], int]
 
-SUBCOMMANDS = (demo, emulator, ingest)
+SUBCOMMANDS = (demo, emulator, ingest, report, leads, tail, sql, budget, suggest)
 
 
 def build_parser() -> argparse.ArgumentParser:

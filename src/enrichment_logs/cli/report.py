@@ -1,0 +1,152 @@
+"""`enrichment-logs report`: what the calls cost, how the providers performed, usage over time.
+
+The same figures as the Python API (`get_enrichment_costs`, `get_performance_metrics`,
+`get_usage_trends`, and `get_lead_cost_details` with `--lead`), read in one go from one
+connection, so the sections agree with each other. Works while a pipeline writes the file: the
+reader falls back to the Parquet files the writer publishes. `--format html` writes the
+self-contained HTML page of the same options (`analytics.html_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from enrichment_logs.cli.log_options import (
+    add_db_argument,
+    add_time_arguments,
+    date_range_of,
+    db_of,
+    reads_the_log,
+)
+from enrichment_logs.cli.output import Section, add_output_arguments, emit, write_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from rich.console import RenderableType
+
+    from enrichment_logs.analytics import (
+        CostReport,
+        DateRange,
+        Interval,
+        LeadCostDetails,
+        PerformanceReport,
+        UsageTrends,
+    )
+
+HOURLY_UP_TO: Final = timedelta(days=2)
+"""A range up to this long is shown per hour; longer ones (and no range) per day."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The command's result; its JSON form is these fields as the API returns them."""
+
+    costs: CostReport
+    performance: PerformanceReport
+    trends: UsageTrends
+    lead: LeadCostDetails | None
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="cost breakdown, performance and usage trends",
+        description="Cost by provider and operation, provider performance and usage over time; "
+        "works while a pipeline writes the database.",
+    )
+    add_db_argument(report)
+    add_time_arguments(report)
+    report.add_argument("--provider", help="only this provider's calls")
+    report.add_argument("--lead", metavar="ID", help="add this lead's costs and calls")
+    report.add_argument(
+        "--interval",
+        metavar="UNIT",
+        help="hour, day or week for the trends (default: hour for ranges up to 2 days, else day)",
+    )
+    add_output_arguments(report, ("table", "json", "csv", "html"))
+    report.set_defaults(handler=run)
+
+
+@reads_the_log("report")
+def run(args: argparse.Namespace) -> int:
+    date_range = date_range_of(args)
+    db = db_of(args)
+    if args.format == "html":
+        from enrichment_logs.analytics.html_report import render_report
+
+        page = render_report(db, date_range=date_range, provider=args.provider, lead_id=args.lead)
+        write_text(args, page)
+        return 0
+    report = build_report(db, date_range, args.provider, args.lead, args.interval)
+    return emit(args, report, _sections(report), lambda: _tables(report, db, date_range, args))
+
+
+def build_report(
+    db: Path,
+    date_range: DateRange | None,
+    provider: str | None,
+    lead_id: str | None,
+    interval: str | None,
+) -> Report:
+    from enrichment_logs import analytics
+    from enrichment_logs.analytics.connection import reading
+
+    chosen = cast("Interval", _interval(interval, date_range))
+    filters: dict[str, Any] = {"date_range": date_range, "provider": provider}
+    with reading(db) as connection:
+        return Report(
+            costs=analytics.get_enrichment_costs(connection, **filters),
+            performance=analytics.get_performance_metrics(connection, **filters),
+            trends=analytics.get_usage_trends(connection, interval=chosen, **filters),
+            lead=None if lead_id is None else analytics.get_lead_cost_details(connection, lead_id),
+        )
+
+
+def _interval(interval: str | None, date_range: DateRange | None) -> str:
+    if interval is not None:
+        return interval  # checked by get_usage_trends
+    if date_range is not None and date_range[1] - date_range[0] <= HOURLY_UP_TO:
+        return "hour"
+    return "day"
+
+
+def _sections(report: Report) -> list[Section]:
+    sections = [
+        Section("costs", report.costs.breakdown.columns, report.costs.rows()),
+        Section("performance", report.performance.operations.columns, report.performance.rows()),
+        Section("errors", report.performance.errors.columns, report.performance.errors.rows()),
+        Section("trends", report.trends.points.columns, report.trends.rows()),
+    ]
+    if report.lead is not None:
+        sections += [
+            Section("lead_costs", report.lead.breakdown.columns, report.lead.rows()),
+            Section("lead_calls", report.lead.calls.columns, report.lead.calls.rows()),
+        ]
+    return sections
+
+
+def _tables(
+    report: Report, db: Path, date_range: DateRange | None, args: argparse.Namespace
+) -> Iterator[RenderableType]:
+    from rich.text import Text
+
+    from enrichment_logs.analytics import terminal
+
+    scope = "all calls" if date_range is None else terminal.date_range_text(date_range)
+    provider = f", provider {args.provider}" if args.provider else ""
+    yield Text(f"enrichment-logs report: {db.name}, {scope}{provider}", style="bold")
+    yield terminal.totals_line(report.costs.totals)
+    yield terminal.cost_breakdown(
+        report.costs.breakdown, report.costs.group_by, "Cost by provider and operation"
+    )
+    yield terminal.performance(report.performance.operations)
+    if len(report.performance.errors):
+        yield terminal.errors(report.performance.errors)
+    yield terminal.usage_trends(report.trends.points, report.trends.interval)
+    if report.lead is not None:
+        yield from terminal.lead_details(report.lead)
