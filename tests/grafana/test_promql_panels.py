@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -33,6 +34,11 @@ WORKLOAD = Path(__file__).with_name("workload.py")
 SCRAPE_SECONDS = 0.5
 GUARDS_METRICS = ("enrichment_logs_budget_", "enrichment_logs_breaker_")
 """Budgets and breakers: metrics of the guards, checked apart while they are being built."""
+GUARDS = {
+    "ENRICHMENT_LOGS_BUDGETS": "daily=50,monthly=1000,exa.daily=5",
+    "ENRICHMENT_LOGS_BREAKER": "failures=3,window=60s,cooldown=30s",
+}
+"""Budgets far above the run's spend, and a breaker that Exa's outage in phase B opens."""
 
 
 def free_port() -> int:
@@ -111,6 +117,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, **GUARDS},
         )
         assert workload.stdout is not None
         phases = {}

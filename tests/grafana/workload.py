@@ -5,7 +5,8 @@ closes (a writer that stays active while the tests read). Prints `ready` once th
 published.
 
 `phases` (with `--metrics-port`): phase A enriches two leads with no faults, so every cost series
-exists; a quiet gap; phase B enriches more leads with faults and a retried failure; prints the
+exists; a quiet gap; phase B enriches more leads with faults (Exa down) and a retried failure
+(budgets and a breaker apply when the environment configures them); prints the
 time each phase started and ended, then keeps serving metrics until stdin closes. A Prometheus
 window from the gap to after B holds exactly B's calls.
 """
@@ -25,6 +26,8 @@ from enrichment_logs.reference.clients import ProviderClients, emulator_routes
 from enrichment_logs.reference.pipeline import enrich_all, sample_leads
 
 FAULTS = {"exa": 0.3, "firecrawl": 0.2, "perplexity": 0.1}
+OUTAGE = {**FAULTS, "exa": 1.0}
+"""Phase B: Exa fails every call, so a configured circuit breaker opens."""
 
 
 def say(*words: object) -> None:
@@ -75,10 +78,12 @@ def main() -> None:
             say("a-end", time.time())
             time.sleep(options.gap)
             say("b-start", time.time())
-            for provider, rate in FAULTS.items():
+            for provider, rate in OUTAGE.items():
                 emulator.fail(provider, rate)
             asyncio.run(enrich_all(sample_leads(12), clients, concurrency=4))
-            log_id = el.start_enrichment_log(provider="exa", operation="search", lead_id="lead-x")
+            log_id = el.start_enrichment_log(
+                provider="openai", operation="chat.completions.create", model="gpt-4o-mini"
+            )
             el.fail_enrichment_log(log_id, "HTTP 429 after 2 retries", retry_count=2)
             handle.flush()
             say("b-end", time.time())

@@ -53,7 +53,13 @@ def kind(metric: Metric) -> Kind:
     return "gauge"
 
 
-def test_every_metric_scraped_has_the_name_the_collector_would_give_it(recorded, make_logs):
+def test_every_metric_scraped_has_the_name_the_collector_would_give_it(
+    recorded, make_logs, monkeypatch
+):
+    """Our instruments, and the guards' where they exist: a budget, and a breaker that the
+    failing call in `run_calls` opens (the variables are ignored where the guards are not)."""
+    monkeypatch.setenv("ENRICHMENT_LOGS_BUDGETS", "daily=50,monthly=1000")
+    monkeypatch.setenv("ENRICHMENT_LOGS_BREAKER", "failures=1,window=60s,cooldown=30s")
     logs = make_logs()
     run_calls(f"acme-{uuid.uuid4().hex[:8]}")
     assert logs.handle.flush()
@@ -62,7 +68,16 @@ def test_every_metric_scraped_has_the_name_the_collector_would_give_it(recorded,
     scraped = {line.split()[2] for line in exposition.splitlines() if line.startswith("# TYPE")}
     assert len(collection.metrics) >= 8
     for name, metric in collection.metrics.items():
-        assert collector_name(name, metric.unit or "", kind(metric)) in scraped, name
+        expected = collector_name(name, metric.unit or "", kind(metric))
+        assert expected in scraped, (
+            f"the Collector would name {name} (unit {metric.unit!r}) {expected}, which this "
+            "process does not serve: the dashboards would differ between the two paths"
+            + (
+                " (a gauge of unit '1' gets _ratio only there: use '{state}' or '')"
+                if metric.unit == "1"
+                else ""
+            )
+        )
 
 
 def test_the_collector_config_keeps_these_names():
