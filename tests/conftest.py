@@ -11,12 +11,21 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import enrichment_logs as el
+
+# Property tests: few examples by default (CI time); HYPOTHESIS_PROFILE=thorough for many more.
+# Examples share a configured file, so they are slower than the health check expects.
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def read_rows(db_path: Path, where: str = "TRUE") -> list[dict[str, Any]]:
@@ -89,9 +98,8 @@ def make_logs(tmp_path: Path) -> Iterator[Any]:
 _memory = InMemorySpanExporter()
 
 
-@pytest.fixture
-def spans(logs: Logs) -> InMemorySpanExporter:
-    """Every finished span, as the OpenTelemetry SDK hands it to exporters."""
+def finished_spans() -> InMemorySpanExporter:
+    """From now on, every finished span as the SDK hands it to exporters (after configure())."""
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     if not getattr(provider, "_test_memory_attached", False):
@@ -99,3 +107,9 @@ def spans(logs: Logs) -> InMemorySpanExporter:
         provider._test_memory_attached = True  # type: ignore[attr-defined]
     _memory.clear()
     return _memory
+
+
+@pytest.fixture
+def spans(logs: Logs) -> InMemorySpanExporter:
+    """Every finished span, as the OpenTelemetry SDK hands it to exporters."""
+    return finished_spans()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal
 
@@ -44,17 +45,22 @@ def test_the_demo_writes_priced_attributed_rows_for_all_four_providers(tmp_path,
     assert Decimal(total.group(1)) == sum(cost for _, cost in per_lead)
 
 
-def test_the_demo_finishes_the_other_providers_when_one_always_fails(tmp_path):
+def test_the_demo_opens_exas_breaker_and_finishes_the_other_providers_work(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="enrichment_logs.guards")
     db_path = tmp_path / "demo.duckdb"
-    assert main(["demo", "--leads", "5", "--db", str(db_path), "--fail", "exa=1.0"]) == 0
+    assert main(["demo", "--leads", "10", "--db", str(db_path), "--fail", "exa=1.0"]) == 0
     with duckdb.connect(str(db_path), read_only=True) as connection:
         statuses = dict(
             connection.execute(
-                "SELECT provider, list_distinct(list(status)) FROM enrichment_logs GROUP BY ALL"
+                "SELECT provider, list_sort(list(status)) FROM enrichment_logs GROUP BY ALL"
             ).fetchall()
         )
-    assert statuses["exa"] == ["error"]
-    assert statuses["firecrawl"] == statuses["openai"] == statuses["perplexity"] == ["success"]
+    assert "circuit breaker exa opened (3 failures in a row within 60s)" in caplog.text
+    exa = statuses["exa"]
+    assert len(exa) == 10 and exa.count("error") >= 3 and exa.count("rejected") >= 1
+    assert set(exa) == {"error", "rejected"}  # no request after the breaker opened succeeded
+    for provider in ("firecrawl", "openai", "perplexity"):
+        assert statuses[provider] == ["success"] * 10
 
 
 def test_running_the_demo_again_on_the_same_file_still_checks_out(tmp_path):

@@ -16,6 +16,7 @@ Usage::
 """
 
 from enrichment_logs.config import ConfigurationError
+from enrichment_logs.guards.errors import BudgetExceeded, CircuitOpenError
 from enrichment_logs.pricing.usage import Cost, Usage
 from enrichment_logs.runtime import EnrichmentLogs, configure
 from enrichment_logs.tracing.decorator import tool
@@ -28,6 +29,8 @@ from enrichment_logs.tracing.record import record_usage
 from enrichment_logs.tracing.session import enrichment_session
 
 __all__ = [
+    "BudgetExceeded",
+    "CircuitOpenError",
     "ConfigurationError",
     "Cost",
     "EnrichmentLogs",

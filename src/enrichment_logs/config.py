@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from enrichment_logs.guards import settings as guard_settings
+from enrichment_logs.guards.settings import BreakerSettings, Budgets, ProviderRules, RetryRule
 from enrichment_logs.instrumentation.routes import parse_routes
 from enrichment_logs.pricing.usage import to_decimal
 
@@ -70,6 +72,27 @@ class Settings:
     provider_routes: Mapping[str, str] = field(default_factory=dict)
     """ENRICHMENT_LOGS_PROVIDER_ROUTES (`URL=PROVIDER,...`): more hosts or URL prefixes that are a
     provider (a proxy, a gateway, an emulator); each prefix stands for the provider's API root."""
+    budgets: Budgets = field(default_factory=Budgets)
+    """ENRICHMENT_LOGS_BUDGETS: hard limits and estimates, e.g.
+    `daily=50,monthly=1000,exa.daily=5,lead.daily=0.50` (see `guards/settings.py`)."""
+    budget_warnings: tuple[Decimal, ...] = (Decimal("0.8"), Decimal(1))
+    """ENRICHMENT_LOGS_BUDGET_WARNINGS: shares of a limit that warn once per period (`80%,100%`)."""
+    budget_enforce: bool = True
+    """ENRICHMENT_LOGS_BUDGET_ENFORCE: refuse calls that would pass a limit (`false`: warn only)."""
+    breaker: BreakerSettings | None = None
+    """ENRICHMENT_LOGS_BREAKER: circuit breakers, `on`, `off` (default) or
+    `failures=5,window=60s,cooldown=30s[,per=operation][,PROVIDER.FIELD=VALUE]`."""
+    retry: ProviderRules[RetryRule] | None = None
+    """ENRICHMENT_LOGS_RETRY: retries of instrumented calls, `on`, `off` (default) or
+    `attempts=3,total=60s,max_wait=30s,base=0.5s[,PROVIDER.FIELD=VALUE]`."""
+    cache: Mapping[str, float] = field(default_factory=dict)
+    """ENRICHMENT_LOGS_CACHE: response cache TTLs, e.g. `firecrawl.scrape=1h,exa.search=10m`."""
+    cache_path: Path | None = None
+    """ENRICHMENT_LOGS_CACHE_PATH: the cache's DuckDB file; default `<db_path>.cache`."""
+
+    @property
+    def resolved_cache_path(self) -> Path:
+        return self.cache_path or self.db_path.with_name(self.db_path.name + ".cache")
 
     @property
     def resolved_spool_dir(self) -> Path:
@@ -184,6 +207,18 @@ def _routes(value: object, name: str) -> Mapping[str, str]:
         raise ConfigurationError(f"{name}: {error}") from None
 
 
+def _guard(parse: Callable[[object], Any]) -> Callable[[object, str], Any]:
+    """A guard setting's parser (`guards/settings.py`), its errors naming the variable."""
+
+    def parser(value: object, name: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as error:
+            raise ConfigurationError(f"{name}: {error}") from None
+
+    return parser
+
+
 _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "db_path": _path,
     "spool_dir": _path,
@@ -200,6 +235,13 @@ _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "instrument": _boolean,
     "metrics_port": _port,
     "metrics_host": _text,
+    "budgets": _guard(guard_settings.parse_budgets),
+    "budget_warnings": _guard(guard_settings.parse_warnings),
+    "budget_enforce": _boolean,
+    "breaker": _guard(guard_settings.parse_breaker),
+    "retry": _guard(guard_settings.parse_retry),
+    "cache": _guard(guard_settings.parse_cache),
+    "cache_path": _path,
 }
 
 _ENV_NAMES: Mapping[str, tuple[str, ...]] = {

@@ -35,6 +35,10 @@ NEXT_QUERIES = (
 )
 
 
+DEMO_BREAKER = "failures=3,window=60s,cooldown=30s"
+"""A provider failing three times in a row is left alone for 30 s (see `--fail`)."""
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     db_path: Path
@@ -50,7 +54,10 @@ def run(options: DemoOptions) -> list[EnrichedLead]:
     """Enrich the sample leads into `options.db_path` and return each lead's result."""
     with ProviderEmulator(seed=options.seed, fail=dict(options.fail or {})) as emulator:
         handle = el.configure(
-            options.db_path, console="terse", provider_routes=emulator_routes(emulator)
+            options.db_path,
+            console="terse",
+            provider_routes=emulator_routes(emulator),
+            breaker=DEMO_BREAKER,
         )
         try:
             clients = ProviderClients.from_environment(emulator)
@@ -78,13 +85,14 @@ def main(options: DemoOptions) -> int:
             ).fetchall()
         }
         by_provider = connection.execute(
-            "SELECT provider, count(*), count(*) FILTER (status = 'error'), sum(cost) "
+            "SELECT provider, count(*), count(*) FILTER (status = 'error'), "
+            "count(*) FILTER (status = 'rejected'), sum(cost) "
             "FROM enrichment_logs WHERE started_at >= ? GROUP BY provider ORDER BY provider",
             [started],
         ).fetchall()
-    print(f"\n{'provider':<11} {'calls':>6} {'errors':>6} {'cost USD':>12}")
-    for provider, calls, errors, cost in by_provider:
-        print(f"{provider:<11} {calls:>6} {errors:>6} {cost or 0:>12.6f}")
+    print(f"\n{'provider':<11} {'calls':>6} {'errors':>6} {'refused':>7} {'cost USD':>12}")
+    for provider, calls, errors, refused, cost in by_provider:
+        print(f"{provider:<11} {calls:>6} {errors:>6} {refused:>7} {cost or 0:>12.6f}")
     print(f"\n{'lead':<9} {'company':<26} {'calls':>5} {'cost USD':>10}  errors")
     for result in results:
         print(
@@ -96,6 +104,10 @@ def main(options: DemoOptions) -> int:
     print("Try next (the DuckDB CLI is `.venv/bin/duckdb` after `make test`):")
     for query in NEXT_QUERIES:
         print(f'  duckdb {options.db_path} "{query}"')
+    print("or the enrichment-logs commands (`.venv/bin/enrichment-logs` in this checkout):")
+    for command in ("report", "leads", "leads --lead lead-001", "tail", 'sql "FROM lead_costs"'):
+        name, _, rest = command.partition(" ")
+        print(f"  enrichment-logs {name} --db {options.db_path} {rest}".rstrip())
     report = write_report(options)
     print(f"The report, to open in a browser: {report}")
     mismatched = [r.lead.lead_id for r in results if stored.get(r.lead.lead_id, 0) != r.cost]

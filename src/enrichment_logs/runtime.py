@@ -36,6 +36,9 @@ from enrichment_logs.config import Settings
 from enrichment_logs.console import ConsoleCostLines, ensure_visible
 from enrichment_logs.export.batch_processor import SpoolingBatchProcessor
 from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
+from enrichment_logs.guards.gate import Gate, build_gate
+from enrichment_logs.guards.gate import install as install_gate
+from enrichment_logs.guards.gate import uninstall as uninstall_gate
 from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
 from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
 from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
@@ -63,6 +66,7 @@ class EnrichmentLogs:
         console_lines: ConsoleCostLines,
         instrumented: Sequence[BaseInstrumentor],
         meters: MetricsOutput | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.settings = settings
         self.pricer = pricer
@@ -71,6 +75,7 @@ class EnrichmentLogs:
         self._console_lines = console_lines
         self._instrumented = instrumented
         self._meters = meters
+        self._gate = gate
 
     @property
     def db_path(self) -> Path:
@@ -107,6 +112,7 @@ class EnrichmentLogs:
         if self._meters is not None:
             self._meters.flush()
         unwatch(self._exporter)
+        uninstall_gate(self._gate)
         self._console_lines.summarize()
         for instrumentor in self._instrumented:
             instrumentor.uninstrument()
@@ -131,6 +137,13 @@ def configure(
     metrics_host: str | None = None,
     publish_dir: str | PathLike[str] | None = None,
     publish_interval_seconds: float | None = None,
+    budgets: Mapping[str, object] | str | None = None,
+    budget_warnings: Sequence[float | str] | str | None = None,
+    budget_enforce: bool | None = None,
+    breaker: Mapping[str, object] | str | bool | None = None,
+    retry: Mapping[str, object] | str | bool | None = None,
+    cache: Mapping[str, object] | str | None = None,
+    cache_path: str | PathLike[str] | None = None,
 ) -> EnrichmentLogs:
     """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
 
@@ -157,6 +170,13 @@ def configure(
             "metrics_host": metrics_host,
             "publish_dir": publish_dir,
             "publish_interval_seconds": publish_interval_seconds,
+            "budgets": budgets,
+            "budget_warnings": budget_warnings,
+            "budget_enforce": budget_enforce,
+            "breaker": breaker,
+            "retry": retry,
+            "cache": cache,
+            "cache_path": cache_path,
         }
     )
     with _lock:
@@ -201,8 +221,10 @@ def configure(
         )
         set_routes(ProviderRoutes(settings.provider_routes))
         instrumented = _instrument(settings)
+        gate = build_gate(settings, pricer, exporter)
+        install_gate(gate)
         _active = EnrichmentLogs(
-            settings, pricer, exporter, processors, console_lines, instrumented, meters
+            settings, pricer, exporter, processors, console_lines, instrumented, meters, gate
         )
         _flush_on_exit(_active)
         return _active

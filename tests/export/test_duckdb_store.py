@@ -56,7 +56,7 @@ def test_a_new_database_is_private_and_migrated_once(db_path):
             "SELECT version, name FROM enrichment_logs_schema_version"
         ).fetchall()
         tables = connection.execute("SELECT count(*) FROM enrichment_logs").fetchone()
-    assert versions == [(1, "001_enrichment_logs.sql")]
+    assert versions == [(1, "001_enrichment_logs.sql"), (2, "002_cost_saved.sql")]
     assert tables == (0,)
 
 

@@ -84,6 +84,7 @@ def test_a_priced_openai_call_becomes_one_row_with_every_column_right(
         "error_message": None,
         "retry_count": 2,
         "cache_hit": False,
+        "cost_saved": None,
         "request_hash": "sha256:abc",
         "service_name": span.resource.attributes["service.name"],
         "attributes": row["attributes"],

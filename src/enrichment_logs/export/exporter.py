@@ -27,6 +27,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -140,6 +141,13 @@ class DuckDBSpanExporter(SpanExporter):
             except StoreLockedError as exc:
                 self._store_failed(exc)
                 return False
+
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]] | None:
+        """Read what was committed through the writer's connection (budgets restore today's
+        spend at start); None while another process holds the file."""
+        with self._lock:
+            store = self._open_quietly()
+            return None if store is None else store.connection.execute(sql, parameters).fetchall()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         rows = self._rows(spans)

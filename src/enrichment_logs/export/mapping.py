@@ -148,6 +148,7 @@ class _RowBuilder:
             "error_message": self._error_message(),
             "retry_count": self._retry_count(),
             "cache_hit": self._cache_hit(),
+            "cost_saved": self._cost_saved(),
             "request_hash": self.text(semconv.REQUEST_HASH),
             "service_name": _clean_text(span.resource.attributes.get(SERVICE_NAME)),
         }
@@ -295,6 +296,14 @@ class _RowBuilder:
             self._bad(key, "negative")
             return None
         return value
+
+    def _cost_saved(self) -> Decimal | None:
+        """A cache hit's saving: the cost of the call that fetched the response."""
+        if self._attributes.get(semconv.COST_SAVED) is None:
+            return None
+        self._used.add(semconv.COST_SAVED)
+        saved = to_decimal(self._attributes[semconv.COST_SAVED], semconv.COST_SAVED, self.invalid)
+        return _bounded_decimal(saved, _COST_LIMIT, _COST_QUANTUM, semconv.COST_SAVED, self.invalid)
 
     def _cache_hit(self) -> bool:
         value = self._attributes.get(semconv.CACHE_HIT)

@@ -4,6 +4,8 @@ Rows (in the exporter) and session totals (when a session closes) both price a c
 attributes its span ended with, through this function, so a session's total always equals the
 sum of its rows. The rule, in order:
 
+0. a call that sent no request costs 0: served from the response cache (`cached`) or refused by a
+   budget or circuit breaker (`rejected`); source `override`, the reason says which;
 1. a cost known at the call (`enrichment.cost` with source `provider` or `override`);
 2. a failed call that reported no usage: unknown (whether it was billed cannot be known, and
    neither 0 nor a guessed per-request price is honest);
@@ -15,12 +17,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 from enrichment_logs import semconv
 from enrichment_logs.pricing.usage import Cost, Pricer, Usage, to_decimal
 
 _log = logging.getLogger("enrichment_logs.pricing")
 _KNOWN_AT_THE_CALL = ("provider", "override")
+_NOT_SENT = {
+    "cached": "served from the response cache: nothing was billed",
+    "rejected": "refused before sending: nothing was billed",
+}
 
 
 def call_cost(
@@ -32,6 +39,8 @@ def call_cost(
     invalid: dict[str, str],
 ) -> Cost:
     """The call's cost; unusable cost attributes are noted in `invalid`."""
+    if status in _NOT_SENT:
+        return Cost(Decimal(0), "override", reason=_NOT_SENT[status])
     source = attributes.get(semconv.COST_SOURCE)
     if source in _KNOWN_AT_THE_CALL:
         amount = to_decimal(attributes.get(semconv.COST), semconv.COST, invalid)

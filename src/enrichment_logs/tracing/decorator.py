@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar, cast
 
+from enrichment_logs.guards.tool import ToolOptions, guard_tool
 from enrichment_logs.pricing.usage import Usage, to_decimal
 from enrichment_logs.tracing.record import usage_from_values
 from enrichment_logs.tracing.tool_call import ToolCall
@@ -36,17 +37,28 @@ def tool(
     model: str | None = None,
     usage: UsageExtractor | None = None,
     cost: CostSpec = None,
+    retry: bool | int | None = None,
+    cache_ttl: float | str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Log every call of the decorated function as one tool call of `provider`.
 
     `operation` defaults to the function's name. `usage` extracts usage from the return value
     (a `Usage`, or a mapping with `record_usage`'s keywords); `cost` is either a function of the
     return value giving the provider-reported cost, or a fixed per-call cost (an override).
+    `retry` (True, or a number of attempts) retries transient failures; `cache_ttl` (seconds or
+    `"1h"`) answers repeated calls with the same JSON arguments from the cache (see
+    `enrichment_logs.guards.tool`).
     """
+    fixed_cost = None
     if cost is not None and not callable(cost):
         invalid: dict[str, str] = {}
-        if to_decimal(cost, "cost", invalid) is None:
+        fixed_cost = to_decimal(cost, "cost", invalid)
+        if fixed_cost is None:
             raise ValueError(f"tool({provider!r}): cost={cost!r} is {invalid['cost']}")
+    try:
+        options = ToolOptions.of(retry, cache_ttl, fixed_cost)
+    except ValueError as error:
+        raise ValueError(f"tool({provider!r}): {error}") from None
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
@@ -78,12 +90,20 @@ def tool(
                 call = ToolCall(
                     provider, name, model=model, request={"args": args, "kwargs": kwargs}
                 )
+                guard = guard_tool(call, options, model, args, kwargs)
+                if guard is not None and guard.served:
+                    return guard.value
                 with call.activate():
                     try:
-                        result = await func(*args, **kwargs)
+                        if guard is None:
+                            result = await func(*args, **kwargs)
+                        else:
+                            result = await guard.run_async(func, args, kwargs)
                     except BaseException as error:
                         call.fail(error)
                         raise
+                if guard is not None:
+                    guard.keep(result)
                 finish(call, result)
                 return result
 
@@ -92,12 +112,19 @@ def tool(
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             call = ToolCall(provider, name, model=model, request={"args": args, "kwargs": kwargs})
+            guard = guard_tool(call, options, model, args, kwargs)
+            if guard is not None and guard.served:
+                return cast(R, guard.value)
             with call.activate():
                 try:
-                    result = func(*args, **kwargs)
+                    result = (
+                        func(*args, **kwargs) if guard is None else guard.run(func, args, kwargs)
+                    )
                 except BaseException as error:
                     call.fail(error)
                     raise
+            if guard is not None:
+                guard.keep(result)
             finish(call, result)
             return result
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from enrichment_logs.guards import gate as guards
 from enrichment_logs.tracing.record import usage_from_values
 from enrichment_logs.tracing.tool_call import NOT_GIVEN, ToolCall, current_call, restore_current
 
@@ -29,7 +30,11 @@ def start_enrichment_log(
     request_data: Any = NOT_GIVEN,
     model: str | None = None,
 ) -> str:
-    """Start logging a call and return its log id. Until it ends, `record_usage` applies to it."""
+    """Start logging a call and return its log id. Until it ends, `record_usage` applies to it.
+
+    With budgets or breakers on, call it before sending the request: a refused call raises
+    `BudgetExceeded` or `CircuitOpenError` here (its row is `rejected`), so nothing is sent.
+    """
     call = ToolCall(
         provider,
         operation,
@@ -38,6 +43,9 @@ def start_enrichment_log(
         company_id=company_id,
         request=request_data,
     )
+    gate = guards.active
+    if gate is not None and gate.admits:
+        gate.admit(call, model=model)
     previous = current_call()
     call.make_current()
     with _open_lock:

@@ -26,6 +26,7 @@ from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace import Status, StatusCode
 
 from enrichment_logs import semconv
+from enrichment_logs.guards.request_hash import request_hash
 from enrichment_logs.instrumentation.http import exa, firecrawl, perplexity
 from enrichment_logs.instrumentation.http.api import Endpoint, ProviderApi, obj
 from enrichment_logs.instrumentation.http.jobs import open_jobs
@@ -51,6 +52,12 @@ class Exchange:
         self.request = request
         self._attributes: dict[str, str | int] = {HTTP_REQUEST_METHOD: method, URL_PATH: path}
         self.attached = current_call()
+        self.request_hash = (
+            request_hash(provider, f"{method} {path}", request)
+            if request is not None and self.attached is None
+            else None
+        )
+        """Identifies identical requests (the row's `request_hash`, the cache's key)."""
         self.call: ToolCall | None = None
         if self.attached is None and self.endpoint.job != "status":
             self.call = self._start_call()
@@ -91,6 +98,8 @@ class Exchange:
         call = ToolCall(self.provider, self.endpoint.operation, **given)
         for key, value in self._attributes.items():
             call.set_attribute(key, value)
+        if self.request_hash is not None:
+            call.set_attribute(semconv.REQUEST_HASH, self.request_hash)
         return call
 
     def _success(self, body: Any) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from enrichment_logs.guards.cache import CachedResponse
 from enrichment_logs.instrumentation.http.body import (
     BodyReader,
     BodyTap,
@@ -24,6 +26,7 @@ from enrichment_logs.instrumentation.http.body import (
     tee_sync,
 )
 from enrichment_logs.instrumentation.http.exchange import Exchange, begin
+from enrichment_logs.instrumentation.http.guarded import SDK_RETRY_HEADER, HttpGuard, guard
 from enrichment_logs.instrumentation.http.patching import Patch
 from enrichment_logs.instrumentation.http.safety import never_raises
 
@@ -37,13 +40,21 @@ def _send(
     exchange = _begin(args, kwargs)
     if exchange is None:
         return wrapped(*args, **kwargs)
+    request, streamed = _request_of(args, kwargs), bool(kwargs.get("stream"))
+    guarded = guard(exchange, streamed=streamed, sdk_retries=SDK_RETRY_HEADER in request.headers)
+    if guarded is not None and guarded.hit is not None:
+        return _replay(guarded.hit, request)
     with exchange.sending():
         try:
-            response = wrapped(*args, **kwargs)
+            if guarded is None:
+                response = wrapped(*args, **kwargs)
+            else:
+                response = guarded.send(lambda: wrapped(*args, **kwargs), httpx.Response.close)
         except BaseException as error:
             exchange.failed(error)
             raise
-    _watch(exchange, response, streamed=bool(kwargs.get("stream")))
+    _keep(guarded, response, streamed)
+    _watch(exchange, response, streamed=streamed)
     return response
 
 
@@ -56,13 +67,23 @@ async def _send_async(
     exchange = _begin(args, kwargs)
     if exchange is None:
         return await wrapped(*args, **kwargs)
+    request, streamed = _request_of(args, kwargs), bool(kwargs.get("stream"))
+    guarded = guard(exchange, streamed=streamed, sdk_retries=SDK_RETRY_HEADER in request.headers)
+    if guarded is not None and guarded.hit is not None:
+        return _replay(guarded.hit, request)
     with exchange.sending():
         try:
-            response = await wrapped(*args, **kwargs)
+            if guarded is None:
+                response = await wrapped(*args, **kwargs)
+            else:
+                response = await guarded.send_async(
+                    lambda: wrapped(*args, **kwargs), httpx.Response.aclose
+                )
         except BaseException as error:
             exchange.failed(error)
             raise
-    _watch(exchange, response, streamed=bool(kwargs.get("stream")))
+    _keep(guarded, response, streamed)
+    _watch(exchange, response, streamed=streamed)
     return response
 
 
@@ -71,8 +92,27 @@ PATCHES = (Patch(httpx.Client, "send", _send), Patch(httpx.AsyncClient, "send", 
 
 @never_raises(None)
 def _begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exchange | None:
-    request = args[0] if args else kwargs["request"]
+    request = _request_of(args, kwargs)
     return begin(str(request.url), request.method, _request_json(request))
+
+
+def _request_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> httpx.Request:
+    request: httpx.Request = args[0] if args else kwargs["request"]
+    return request
+
+
+def _replay(hit: CachedResponse, request: httpx.Request) -> httpx.Response:
+    """A cached response as the client would have returned it: read, closed, parseable."""
+    headers = {"content-type": hit.content_type} if hit.content_type else {}
+    response = httpx.Response(hit.status, headers=headers, content=hit.body, request=request)
+    response.elapsed = timedelta(0)
+    return response
+
+
+@never_raises(None)
+def _keep(guarded: HttpGuard | None, response: httpx.Response, streamed: bool) -> None:
+    if guarded is not None and not streamed:
+        guarded.keep(response.status_code, response.headers.get("content-type"), response.content)
 
 
 def _request_json(request: httpx.Request) -> Any:

@@ -14,13 +14,18 @@ import functools
 import inspect
 import weakref
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 import requests
 import wrapt
+from requests.structures import CaseInsensitiveDict
 
+from enrichment_logs.guards.cache import CachedResponse
 from enrichment_logs.instrumentation.http.body import BodyReader, BodyTap, parse_json, tee_sync
 from enrichment_logs.instrumentation.http.exchange import Exchange, begin
+from enrichment_logs.instrumentation.http.guarded import guard
 from enrichment_logs.instrumentation.http.patching import Patch
 from enrichment_logs.instrumentation.http.safety import never_raises
 
@@ -36,13 +41,21 @@ def _request(
     started = _begin(instance, args, kwargs)
     if started is None:
         return wrapped(*args, **kwargs)
-    exchange, streamed = started
+    exchange, streamed, url = started
+    guarded = guard(exchange, streamed=streamed, sdk_retries=False)
+    if guarded is not None and guarded.hit is not None:
+        return _replay(guarded.hit, url)
     with exchange.sending():
         try:
-            response = wrapped(*args, **kwargs)
+            if guarded is None:
+                response = wrapped(*args, **kwargs)
+            else:
+                response = guarded.send(lambda: wrapped(*args, **kwargs), requests.Response.close)
         except BaseException as error:
             exchange.failed(error)
             raise
+    if guarded is not None and not streamed:
+        guarded.keep(response.status_code, response.headers.get("content-type"), response.content)
     _watch(exchange, response, streamed=streamed)
     return response
 
@@ -53,9 +66,9 @@ PATCHES = (Patch(requests.Session, "request", _request),)
 @never_raises(None)
 def _begin(
     session: requests.Session, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Exchange, bool] | None:
-    """The exchange, and whether the caller streams the body; the URL is matched first, so a
-    call to any other host costs one lookup."""
+) -> tuple[Exchange, bool, str] | None:
+    """The exchange, whether the caller streams the body, and the URL; the URL is matched
+    first, so a call to any other host costs one lookup."""
     url = kwargs["url"] if "url" in kwargs else args[1] if len(args) > 1 else None
     if not isinstance(url, str | bytes):
         return None
@@ -63,7 +76,22 @@ def _begin(
     method = kwargs["method"] if "method" in kwargs else args[0]
     call = _SIGNATURE.bind(session, *args, **kwargs).arguments
     exchange = begin(url, str(method), _request_json(call.get("json"), call.get("data")))
-    return None if exchange is None else (exchange, bool(call.get("stream")))
+    return None if exchange is None else (exchange, bool(call.get("stream")), url)
+
+
+def _replay(hit: CachedResponse, url: str) -> requests.Response:
+    """A cached response as requests would have returned it, its body already read."""
+    response = requests.Response()
+    response.status_code = hit.status
+    response.reason = HTTPStatus(hit.status).phrase
+    response._content = hit.body
+    response.headers = CaseInsensitiveDict(
+        {"content-type": hit.content_type} if hit.content_type else {}
+    )
+    response.url = url
+    response.encoding = "utf-8"
+    response.elapsed = timedelta(0)
+    return response
 
 
 def _request_json(json_argument: Any, data: Any) -> Any:

@@ -19,6 +19,8 @@ from openai import AsyncStream, Stream
 from openai._constants import RAW_RESPONSE_HEADER
 from openai._legacy_response import LegacyAPIResponse
 
+from enrichment_logs.guards import retry as retries
+from enrichment_logs.instrumentation.openai.guarded import guard
 from enrichment_logs.instrumentation.openai.recording import Recording, report_failure
 from enrichment_logs.instrumentation.openai.streams import (
     ChatChunks,
@@ -198,9 +200,14 @@ def _sync_wrapper(endpoint: Endpoint) -> Wrapper:
         invocation = _begin(endpoint, instance, kwargs)
         if invocation is None:
             return wrapped(*args, **kwargs)
+        retry = guard(invocation.recording, instance)  # may refuse the call
         with invocation.recording.activate():
             try:
-                result = wrapped(*args, **invocation.kwargs)
+                if retry is None:
+                    result = wrapped(*args, **invocation.kwargs)
+                else:
+                    call, sent = invocation.recording.call, invocation.kwargs
+                    result = retries.run(retry, call, lambda: wrapped(*args, **sent))
             except BaseException as error:
                 invocation.recording.fail(error)
                 raise
@@ -219,9 +226,14 @@ def _async_wrapper(endpoint: Endpoint) -> Wrapper:
         invocation = _begin(endpoint, instance, kwargs)
         if invocation is None:
             return await wrapped(*args, **kwargs)
+        retry = guard(invocation.recording, instance)  # may refuse the call
         with invocation.recording.activate():
             try:
-                result = await wrapped(*args, **invocation.kwargs)
+                if retry is None:
+                    result = await wrapped(*args, **invocation.kwargs)
+                else:
+                    call, sent = invocation.recording.call, invocation.kwargs
+                    result = await retries.run_async(retry, call, lambda: wrapped(*args, **sent))
             except BaseException as error:
                 invocation.recording.fail(error)
                 raise
