@@ -64,7 +64,11 @@ def render(db: str, now: datetime, accounts: Sequence[Account], day: Spend, mont
     lines = [f"Spend in {db}: UTC day {now:%Y-%m-%d}, month {now:%Y-%m}", ""]
     if accounts:
         lines.append(f"{'limit':<36} {'spent USD':>12} {'limit USD':>12} {'used':>7}")
-        shown = sorted(accounts, key=lambda a: (a.limit.period, a.limit.scope, -a.spent))
+        order = {"global": 0, "provider": 1, "lead": 2}
+        shown = sorted(
+            accounts,
+            key=lambda a: (a.limit.period, order[a.limit.scope], a.limit.provider, -a.spent),
+        )
         leads_shown: dict[tuple[str, str], int] = {}
         for account in shown:
             if account.key:  # a lead: only the highest spenders of each lead limit

@@ -5,7 +5,9 @@ connection errors: see `failures.py`) happen in a row within `window` seconds; i
 every call is refused at once with `CircuitOpenError`, with no request sent. After `cooldown`
 seconds it is `half_open`: one probe call goes through (others are still refused); the probe's
 success closes the breaker, its failure opens it for another cool-down. A call answered with a
-client error (400, 401, ...) reached a healthy provider: it counts as a success here.
+client error (400, 401, ...), or failing with an exception of the caller's own (a `KeyError` in
+a `@tool` function), reached or never concerned the provider: it counts as a success here. A
+failure reported as a message (a failed job, `fail_enrichment_log`) counts as a failure.
 
 There is one breaker per provider, or per provider and operation with `per=operation` (a Firecrawl
 crawl outage then leaves scrapes alone).
