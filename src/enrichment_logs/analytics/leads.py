@@ -41,18 +41,23 @@ def get_top_leads(db: Database, n: int = 10, *, date_range: DateRange | None = N
         raise AnalyticsError(f"n must be a whole number of at least 0, not {n!r}")
     calls = CallFilter(date_range)
     parameters = {**calls.parameters, "n": n}
-    inputs = {"enrichment_calls": calls.calls_sql()}
     with reading(db) as connection:
-        leads = fetch(
-            connection,
-            view_query("lead_costs", inputs)
-            + " WHERE lead_id IS NOT NULL ORDER BY known_cost DESC, lead_id LIMIT $n",
-            parameters,
-        )
+        leads = fetch(connection, _most_expensive("lead_costs", "lead_id", calls), parameters)
         companies = fetch(
-            connection,
-            view_query("company_costs", inputs)
-            + " WHERE company_id IS NOT NULL ORDER BY known_cost DESC, company_id LIMIT $n",
-            parameters,
+            connection, _most_expensive("company_costs", "company_id", calls), parameters
         )
     return TopSpenders(table(LeadCost, leads), table(CompanyCost, companies))
+
+
+def _most_expensive(view: str, key: str, calls: CallFilter) -> str:
+    """The `$n` rows of `view` (keyed by `key`) with the highest known cost, in order.
+
+    In two steps: the ranking asks the view for `known_cost` alone (DuckDB then drops the view's
+    other aggregates, such as the distinct sessions), and the whole view is computed for the
+    winners' calls only. Same rows as ranking the whole view, five times faster on 10 million
+    calls (benchmarks/analytics_scale.py).
+    """
+    ranked = f" WHERE {key} IS NOT NULL ORDER BY known_cost DESC, {key} LIMIT $n"
+    ranking = view_query(view, {"enrichment_calls": calls.calls_sql()}) + ranked
+    winners = f"{calls.calls_sql()} AND {key} IN (SELECT {key} FROM ({ranking}))"
+    return view_query(view, {"enrichment_calls": winners}) + ranked

@@ -9,6 +9,7 @@ read-only file that has no views yet.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ def create_views(connection: duckdb.DuckDBPyConnection) -> None:
             connection.execute(f"CREATE OR REPLACE VIEW {view.name} AS\n{view_sql(view.name)}\n")
         connection.execute("COMMIT")
     except duckdb.Error as exc:
-        connection.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+            connection.execute("ROLLBACK")
         raise AnalyticsError(f"could not create the analytics views: {exc}") from exc
 
 
@@ -79,10 +81,14 @@ def with_inputs(body: str, reads: tuple[str, ...], replaced: Mapping[str, str]) 
     A view named in `replaced` is defined by the given SQL instead of its file (the filtered
     calls, the caller's time window); the others by their own files. The result ends with
     `AS result`, so a caller may append WHERE, ORDER BY and LIMIT.
+
+    The CTEs are NOT MATERIALIZED, like the views they stand for: DuckDB would otherwise
+    materialize a CTE read twice (every column of every call, for `usage_daily` or
+    `cost_per_enrichment`), four times slower than reading the table twice.
     """
     needed = _closure(reads)
     definitions = [
-        f"{name} AS (\n{replaced.get(name, view_sql(name))}\n)"
+        f"{name} AS NOT MATERIALIZED (\n{replaced.get(name, view_sql(name))}\n)"
         for name in VIEW_NAMES
         if name in needed
     ]

@@ -9,11 +9,13 @@ WITH buckets AS (
 providers AS (
     SELECT DISTINCT provider FROM enrichment_calls
 ),
-used AS (
+-- Calls are summed per hour first, then the hours per bucket: the same sums, but the unit (a
+-- value of usage_window, not a constant) is applied to a few hundred hours, not to every call.
+hourly AS (
     SELECT
-        date_trunc(usage_window.unit, started_at_utc) AS bucket,
+        date_trunc('hour', started_at_utc)    AS hour,
         provider,
-        count(*)                             AS calls,
+        count(*)                              AS calls,
         coalesce(sum(input_tokens), 0)        AS input_tokens,
         coalesce(sum(cached_input_tokens), 0) AS cached_input_tokens,
         coalesce(sum(output_tokens), 0)       AS output_tokens,
@@ -21,7 +23,22 @@ used AS (
         coalesce(sum(credits), 0)             AS credits,
         count(*) - count(cost)                AS unknown_cost_calls,
         coalesce(sum(cost), 0)                AS known_cost
-    FROM enrichment_calls, usage_window
+    FROM enrichment_calls
+    GROUP BY ALL
+),
+used AS (
+    SELECT
+        date_trunc(usage_window.unit, hour)       AS bucket,
+        provider,
+        CAST(sum(calls) AS BIGINT)                AS calls,
+        sum(input_tokens)                         AS input_tokens,
+        sum(cached_input_tokens)                  AS cached_input_tokens,
+        sum(output_tokens)                        AS output_tokens,
+        sum(reasoning_tokens)                     AS reasoning_tokens,
+        sum(credits)                              AS credits,
+        CAST(sum(unknown_cost_calls) AS BIGINT)   AS unknown_cost_calls,
+        sum(known_cost)                           AS known_cost
+    FROM hourly, usage_window
     GROUP BY ALL
 )
 SELECT
