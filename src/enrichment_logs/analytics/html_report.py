@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ def render_report(
     with reading(db) as connection:
         figures = _gather(connection, date_range, provider, lead_id)
         source = _source_name(db, connection)
-    scope = _Scope(source, date_range, provider, lead_id, datetime.now(UTC))
+    scope = _Scope(source, date_range, provider, datetime.now(UTC))
     return _template().render(scope=scope, **figures)
 
 
@@ -97,7 +98,6 @@ class _Scope:
     source: str
     date_range: DateRange | None
     provider: str | None
-    lead_id: str | None
     generated_at: datetime
 
 
@@ -167,7 +167,7 @@ def _source_name(db: Database, connection: duckdb.DuckDBPyConnection) -> str:
 
 def _provider_colors(providers: Iterable[str]) -> dict[str, str]:
     """The four known providers keep their colours; others take the rest in name order."""
-    others = iter(_OTHER_COLORS * 8)
+    others = itertools.cycle(_OTHER_COLORS)
     return {
         name: PROVIDER_COLORS.get(name) or next(others)
         for name in sorted(set(providers), key=lambda name: (name not in PROVIDER_COLORS, name))

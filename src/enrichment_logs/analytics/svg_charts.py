@@ -93,12 +93,10 @@ def bar_chart(
     width: float = 520,
     label_width: float = 170,
     value_width: float = 150,
-    largest: float | None = None,
 ) -> BarChart:
-    """Bars scaled to `largest` (default: the largest value), one row per item."""
+    """One row per item, the bars scaled to the largest known value."""
     row_height, bar_height = 30.0, 14.0
-    known = [item.value for item in items if item.value is not None]
-    top = largest if largest is not None else max(known, default=0.0)
+    top = max((item.value for item in items if item.value is not None), default=0.0)
     length = width - label_width - value_width
     bars = tuple(
         Bar(
