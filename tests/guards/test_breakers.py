@@ -9,11 +9,12 @@ import time
 import exa_py
 import openai
 import pytest
+from openai.types.chat import ChatCompletionUserMessageParam
 
 import enrichment_logs as el
 from enrichment_logs.emulator import ProviderEmulator
 from tests.conftest import finished_spans
-from tests.guards.conftest import points
+from tests.metrics.conftest import Collection
 
 KEY = "exa-test-key"
 COOLDOWN = 0.4
@@ -24,12 +25,11 @@ def search(emulator: ProviderEmulator) -> object:
 
 
 def test_a_provider_failing_at_rate_1_trips_its_breaker_then_recovers_after_the_cooldown(
-    guarded, emulator, caplog, metric_reader
+    guarded, emulator, caplog, recorded
 ):
     caplog.set_level(logging.INFO, logger="enrichment_logs.guards")
     logs = guarded(breaker=f"failures=3,window=60s,cooldown={COOLDOWN}s")
     spans = finished_spans()
-    before = transitions(metric_reader)  # counters add up over the whole process
     emulator.fail("exa", 1.0)
     for _ in range(3):
         with pytest.raises(ValueError, match="500"):
@@ -38,13 +38,13 @@ def test_a_provider_failing_at_rate_1_trips_its_breaker_then_recovers_after_the_
         with pytest.raises(el.CircuitOpenError, match="exa search refused: the exa circuit"):
             search(emulator)
     assert emulator.count("exa", "/search") == 3  # the refused calls sent nothing
-    assert state_of(metric_reader, "exa") == 2  # open
+    assert state_of("exa") == 2  # open
 
     time.sleep(COOLDOWN)
     emulator.fail("exa", 0.0)
     search(emulator)  # the probe: it succeeds and closes the breaker
     search(emulator)
-    assert state_of(metric_reader, "exa") == 0  # closed
+    assert state_of("exa") == 0  # closed
 
     rows = logs.rows()
     assert [row["status"] for row in rows] == ["error"] * 3 + ["rejected"] * 2 + ["success"] * 2
@@ -68,11 +68,9 @@ def test_a_provider_failing_at_rate_1_trips_its_breaker_then_recovers_after_the_
         if s.attributes and s.attributes.get("enrichment.status") == "rejected"
     ]
     assert {s.attributes["enrichment.breaker.state"] for s in refused} == {"open"}  # type: ignore[index]
-    after = transitions(metric_reader)
-    assert {state: after[state] - before.get(state, 0) for state in after} == {
-        "open": 1,
-        "half_open": 1,
-        "closed": 1,
+    assert recorded.since_start().sums("enrichment_logs.breaker.transitions") == {
+        frozenset({"provider": "exa", "operation": "", "state": state}.items()): 1
+        for state in ("open", "half_open", "closed")
     }
 
 
@@ -125,7 +123,7 @@ def test_openai_sdk_calls_are_refused_by_an_open_breaker(guarded, emulator):
     logs = guarded(breaker="failures=2")
     client = openai.OpenAI(api_key="test", base_url=emulator.openai_base_url, max_retries=0)
     emulator.fail("openai", 1.0)
-    messages = [{"role": "user", "content": "hi"}]
+    messages: list[ChatCompletionUserMessageParam] = [{"role": "user", "content": "hi"}]
     for _ in range(2):
         with pytest.raises(openai.InternalServerError):
             client.chat.completions.create(model="gpt-4o-mini", messages=messages)
@@ -136,19 +134,8 @@ def test_openai_sdk_calls_are_refused_by_an_open_breaker(guarded, emulator):
     assert emulator.count("openai") == 2
 
 
-def state_of(reader, provider: str) -> float:
-    [state] = [
-        point.value
-        for point in points(reader, "enrichment_logs.breaker.state")
-        if point.attributes["provider"] == provider
-    ]
-    return float(state)
-
-
-def transitions(reader) -> dict[str, int]:
-    """Exa breaker transitions counted so far in this process, by the state entered."""
-    return {
-        point.attributes["state"]: point.value
-        for point in points(reader, "enrichment_logs.breaker.transitions")
-        if point.attributes["provider"] == "exa"
-    }
+def state_of(provider: str) -> float | None:
+    """The breaker state gauge of a provider's breaker, now."""
+    return Collection.collect().value(
+        "enrichment_logs.breaker.state", provider=provider, operation=""
+    )

@@ -15,7 +15,7 @@ import enrichment_logs as el
 from enrichment_logs.cli import main
 from enrichment_logs.emulator import ProviderEmulator
 from tests.conftest import Logs, finished_spans
-from tests.guards.conftest import points
+from tests.metrics.conftest import Collection
 
 KEY = "exa-test-key"
 SEARCH = Decimal("0.007")  # what the emulator's Exa reports for a search of up to 10 results
@@ -71,21 +71,17 @@ async def test_200_tasks_racing_the_last_dollar_never_pass_the_limit(guarded, em
 
 
 def test_each_warning_fires_once_as_a_log_line_a_span_event_and_a_metric(
-    guarded, emulator, caplog, metric_reader
+    guarded, emulator, caplog, recorded
 ):
     caplog.set_level(logging.WARNING, logger="enrichment_logs.guards")
     logs = guarded(budgets="daily=0.05")
     spans = finished_spans()
-    before = daily_warnings(metric_reader)  # counters add up over the whole process
     for _ in range(7):  # $0.049: 80 % was reached at the 6th
         search(emulator)
     for _ in range(2):  # both refused: the limit is reached
         with pytest.raises(el.BudgetExceeded):
             search(emulator)
-    gauges = {
-        name: [(p.attributes, p.value) for p in points(metric_reader, name)]
-        for name in ("enrichment_logs.budget.spent", "enrichment_logs.budget.limit")
-    }
+    gauges = Collection.collect()
     logs.rows()
 
     warnings = [r.getMessage() for r in caplog.records if r.name == "enrichment_logs.guards"]
@@ -103,13 +99,13 @@ def test_each_warning_fires_once_as_a_log_line_a_span_event_and_a_metric(
         ("exa search", 0.8),
         ("exa search", 1.0),
     ]
-    labels = {"period": "day", "scope": "global", "provider": ""}
-    assert gauges["enrichment_logs.budget.spent"] == [(labels, pytest.approx(0.049))]
-    assert gauges["enrichment_logs.budget.limit"] == [(labels, pytest.approx(0.05))]
-    after = daily_warnings(metric_reader)
-    assert {threshold: after[threshold] - before.get(threshold, 0) for threshold in after} == {
-        "0.8": 1,
-        "1": 1,
+    daily = {"period": "day", "scope": "global", "provider": ""}
+    assert gauges.value("enrichment_logs.budget.spent", **daily) == pytest.approx(0.049)
+    assert gauges.value("enrichment_logs.budget.limit", **daily) == pytest.approx(0.05)
+    warned = recorded.since_start().sums("enrichment_logs.budget.warnings")
+    assert warned == {
+        frozenset({**daily, "threshold": "0.8"}.items()): 1,
+        frozenset({**daily, "threshold": "1"}.items()): 1,
     }
 
 
@@ -197,12 +193,3 @@ def test_the_budget_command_shows_spend_against_the_limits(
     assert "per-lead daily (lead lead-7)             0.014000     0.020000   70.0%" in printed
     assert main(["budget", "--db", str(tmp_path / "missing.duckdb")]) == 2
     assert "does not exist" in capsys.readouterr().err
-
-
-def daily_warnings(reader) -> dict[str, int]:
-    """Warnings counted so far for global daily limits, by threshold."""
-    return {
-        point.attributes["threshold"]: point.value
-        for point in points(reader, "enrichment_logs.budget.warnings")
-        if point.attributes["scope"] == "global" and point.attributes["period"] == "day"
-    }

@@ -12,6 +12,7 @@ import httpx
 import openai
 import perplexity
 import pytest
+from openai.types.chat import ChatCompletionUserMessageParam
 
 import enrichment_logs as el
 from enrichment_logs.emulator import ProviderEmulator
@@ -97,7 +98,8 @@ def test_a_tool_retries_its_transient_failures(make_logs, emulator):
             emulator.exa_base_url + "/search", json={"query": query}, headers={"x-api-key": KEY}
         )
         reply.raise_for_status()  # a 429 is an httpx.HTTPStatusError with its Retry-After
-        return reply.json()
+        found: dict[str, object] = reply.json()
+        return found
 
     emulator.script("exa", [429], retry_after=0.2)
     search_exa("Acme news")
@@ -116,15 +118,15 @@ def test_a_tool_retries_its_transient_failures(make_logs, emulator):
 
 def test_openai_calls_are_retried_only_when_the_client_does_not_retry(guarded, emulator, caplog):
     logs = guarded(retry=FAST)
-    messages = [{"role": "user", "content": "hi"}]
+    messages: list[ChatCompletionUserMessageParam] = [{"role": "user", "content": "hi"}]
     ours = openai.OpenAI(api_key="test", base_url=emulator.openai_base_url, max_retries=0)
     emulator.script("openai", [500])
-    ours.chat.completions.create(model="gpt-4o-mini", messages=messages)  # type: ignore[arg-type]
+    ours.chat.completions.create(model="gpt-4o-mini", messages=messages)
     assert emulator.count("openai") == 2
 
     theirs = openai.OpenAI(api_key="test", base_url=emulator.openai_base_url, max_retries=1)
     emulator.script("openai", [500])
-    theirs.chat.completions.create(model="gpt-4o-mini", messages=messages)  # type: ignore[arg-type]
+    theirs.chat.completions.create(model="gpt-4o-mini", messages=messages)
     assert emulator.count("openai") == 4  # the SDK's one retry, not ours on top
 
     rows = logs.rows()

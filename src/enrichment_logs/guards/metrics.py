@@ -99,6 +99,6 @@ _meter.create_observable_gauge(
 _meter.create_observable_gauge(
     "enrichment_logs.breaker.state",
     callbacks=[_breaker_states],
-    unit="1",
+    unit="",  # not "1": the Collector's Prometheus names would add `_ratio`
     description="Circuit breaker state: 0 closed, 1 half-open, 2 open.",
 )
