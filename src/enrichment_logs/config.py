@@ -14,6 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from enrichment_logs.export.store_url import (
+    DuckDBUrl,
+    DuckLakeUrl,
+    StoreUrl,
+    StoreUrlError,
+    parse_store_url,
+)
 from enrichment_logs.guards import settings as guard_settings
 from enrichment_logs.guards.settings import BreakerSettings, Budgets, ProviderRules, RetryRule
 from enrichment_logs.instrumentation.routes import parse_routes
@@ -35,7 +42,12 @@ class Settings:
     """Every option of `configure()`, with the environment variable that can set it."""
 
     db_path: Path = Path("enrichment_logs.duckdb")
-    """ENRICHMENT_LOGS_DB_PATH: the DuckDB file rows are written to."""
+    """ENRICHMENT_LOGS_DB_PATH: the DuckDB file rows are written to (the store `duckdb:PATH`)."""
+    store: StoreUrl | None = None
+    """ENRICHMENT_LOGS_STORE: where rows are written, as a store URL (`export/store_url.py`):
+    `duckdb:PATH`, `ducklake:sqlite:PATH` or `ducklake:postgres:DSN`, each DuckLake optionally
+    ending `?data_path=DIR`; default `duckdb:<db_path>`. An explicit `db_path` argument beats
+    this variable."""
     spool_dir: Path | None = None
     """ENRICHMENT_LOGS_SPOOL_DIR: write-ahead spool; default `<db_path>.spool`."""
     publish_dir: Path | None = None
@@ -95,12 +107,16 @@ class Settings:
         return self.cache_path or self.db_path.with_name(self.db_path.name + ".cache")
 
     @property
+    def resolved_store(self) -> StoreUrl:
+        return self.store or DuckDBUrl(self.db_path)
+
+    @property
     def resolved_spool_dir(self) -> Path:
-        return self.spool_dir or self.db_path.with_name(self.db_path.name + ".spool")
+        return self.spool_dir or self.resolved_store.sibling(".spool")
 
     @property
     def resolved_publish_dir(self) -> Path:
-        return self.publish_dir or self.db_path.with_name(self.db_path.name + ".parquet")
+        return self.publish_dir or self.resolved_store.sibling(".parquet")
 
     @classmethod
     def load(
@@ -120,6 +136,12 @@ class Settings:
                 if variable in env:
                     values[setting.name] = _PARSERS[setting.name](env[variable], variable)
                     break
+        if arguments.get("db_path") is not None and arguments.get("store") is None:
+            values.pop("store", None)  # an explicit path beats ENRICHMENT_LOGS_STORE
+        elif arguments.get("db_path") is not None and values["store"] != DuckDBUrl(
+            values["db_path"]
+        ):
+            raise ConfigurationError("give db_path or store, not both")
         return cls(**values)
 
 
@@ -198,6 +220,15 @@ def _port(value: object, name: str) -> int:
     return number
 
 
+def _store(value: object, name: str) -> StoreUrl:
+    if isinstance(value, DuckDBUrl | DuckLakeUrl):
+        return value
+    try:
+        return parse_store_url(value if isinstance(value, Path) else str(value))
+    except StoreUrlError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+
+
 def _routes(value: object, name: str) -> Mapping[str, str]:
     try:
         if isinstance(value, Mapping):
@@ -221,6 +252,7 @@ def _guard(parse: Callable[[object], Any]) -> Callable[[object, str], Any]:
 
 _PARSERS: Mapping[str, Callable[[object, str], Any]] = {
     "db_path": _path,
+    "store": _store,
     "spool_dir": _path,
     "publish_dir": _path,
     "publish_interval_seconds": _seconds,

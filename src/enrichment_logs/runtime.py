@@ -144,8 +144,11 @@ def configure(
     retry: Mapping[str, object] | str | bool | None = None,
     cache: Mapping[str, object] | str | None = None,
     cache_path: str | PathLike[str] | None = None,
+    store: str | None = None,
 ) -> EnrichmentLogs:
-    """Log every tool call of this process to the DuckDB file at `db_path`. Idempotent.
+    """Log every tool call of this process to the DuckDB file at `db_path`, or to the store
+    URL `store` names (a DuckLake that many processes share; see `export/store_url.py`).
+    Idempotent.
 
     Each option left as None is read from its `ENRICHMENT_LOGS_*` environment variable (see
     `Settings`), else defaults. A bad value, an unreadable price file or a file at `db_path` that
@@ -177,6 +180,7 @@ def configure(
             "retry": retry,
             "cache": cache,
             "cache_path": cache_path,
+            "store": store,
         }
     )
     with _lock:
@@ -197,7 +201,7 @@ def configure(
         if settings.console != "off":
             ensure_visible()
         exporter = DuckDBSpanExporter(
-            settings.db_path,
+            store=settings.resolved_store,
             spool_dir=settings.resolved_spool_dir,
             pricer=pricer,
             row_listeners=[console_lines, *row_metrics],

@@ -36,12 +36,12 @@ _MAGIC_OFFSET: Final = 8  # after the header checksum
 _MIGRATION_NAME: Final = re.compile(r"^(\d{3})_\w+\.sql$")
 _DEFAULT_MAX_OBJECT_BYTES: Final = 16 * 1024 * 1024
 """`read_json` refuses longer lines; a segment's own size is always enough for any of its rows."""
-# Errors that mean "this segment's data cannot go into this table", not "the store is down".
-_DATA_ERRORS: Final = (
+DATA_ERRORS: Final = (
     duckdb.ConversionException,
     duckdb.ConstraintException,
     duckdb.InvalidInputException,
 )
+"""Errors that mean "this segment's data cannot go into this table", not "the store is down"."""
 
 
 class StoreError(Exception):
@@ -100,9 +100,9 @@ class DuckDBStore:
             return 0  # another process ingested and removed it
         try:
             result = self._connection.execute(
-                self._insert, [str(segment), max(_DEFAULT_MAX_OBJECT_BYTES, size + 1)]
+                self._insert, segment_parameters(segment, size)
             ).fetchone()
-        except _DATA_ERRORS as exc:
+        except DATA_ERRORS as exc:
             raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
         except duckdb.Error as exc:
             if not segment.exists():
@@ -194,7 +194,7 @@ def _migrate(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
     applied = {
         row[0] for row in connection.execute(f"SELECT version FROM {VERSION_TABLE}").fetchall()
     }
-    for version, name, sql in _migrations():
+    for version, name, sql in schema_migrations():
         if version in applied:
             continue
         connection.execute("BEGIN TRANSACTION")
@@ -220,8 +220,8 @@ def _rollback(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("ROLLBACK")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    """The packaged `schema/NNN_*.sql` files, in version order."""
+def schema_migrations() -> list[tuple[int, str, str]]:
+    """The packaged `schema/NNN_*.sql` files as (version, file name, SQL), in version order."""
     schema = resources.files("enrichment_logs.export").joinpath("schema")
     found = []
     for entry in schema.iterdir():
@@ -234,14 +234,21 @@ def _migrations() -> list[tuple[int, str, str]]:
 def _column_types(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     rows = connection.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+        "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+        "AND table_name = ? ORDER BY ordinal_position",
         [TABLE],
     ).fetchall()
     return {str(name): str(data_type) for name, data_type in rows}
 
 
 def _ingest_statement(connection: duckdb.DuckDBPyConnection) -> str:
-    """The INSERT for one segment, typed from the table itself.
+    """The INSERT for one segment."""
+    return f"INSERT OR IGNORE INTO {TABLE} BY NAME SELECT * FROM {segment_source(connection)}"
+
+
+def segment_source(connection: duckdb.DuckDBPyConnection) -> str:
+    """`read_json(?, ...)` of one segment (parameters: its path and the longest line allowed),
+    typed from the table itself.
 
     JSON columns are read as text and cast on insert, where DuckDB validates them: a segment
     holds JSON documents as strings, which `read_json` would otherwise store as JSON strings.
@@ -252,9 +259,14 @@ def _ingest_statement(connection: duckdb.DuckDBPyConnection) -> str:
     }
     columns = ", ".join(f"{_sql_string(name)}: {_sql_string(kind)}" for name, kind in types.items())
     return (
-        f"INSERT OR IGNORE INTO {TABLE} BY NAME SELECT * FROM read_json(?, "
-        f"format = 'newline_delimited', columns = {{{columns}}}, maximum_object_size = ?)"
+        f"read_json(?, format = 'newline_delimited', columns = {{{columns}}}, "
+        "maximum_object_size = ?)"
     )
+
+
+def segment_parameters(segment: Path, size: int) -> list[object]:
+    """The parameters of `segment_source` for a segment of `size` bytes."""
+    return [str(segment), max(_DEFAULT_MAX_OBJECT_BYTES, size + 1)]
 
 
 def _sql_string(text: str) -> str:

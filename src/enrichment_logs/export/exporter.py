@@ -8,12 +8,16 @@ exporter on the same spool; and because row ids are stable and inserts skip know
 replayed twice still yields each row once. Only a spool that cannot be written loses rows, and
 those are counted in `stats`.
 
-After rows are committed, and at flush and shutdown, the exporter publishes the table as Parquet
-files (`export.publish`), throttled, so readers never need the live file.
+The store is the one a store URL names (`store`, `ENRICHMENT_LOGS_STORE`; `export.stores`): the
+DuckDB file at `db_path` by default, or a DuckLake that many processes write at once, each
+claiming the spool segments it writes. After rows are committed to a DuckDB file, and at flush and
+shutdown, the exporter publishes the table as Parquet files (`export.publish`), throttled, so
+readers never need the live file; a DuckLake's readers attach the lake itself.
 
 Also the OpenTelemetry entry point `duckdb` (`OTEL_TRACES_EXPORTER=duckdb` under
 `opentelemetry-instrument`): constructed with no arguments it reads `ENRICHMENT_LOGS_DB_PATH`
-(default `enrichment_logs.duckdb`), `ENRICHMENT_LOGS_SPOOL_DIR` (default `<db path>.spool`),
+(default `enrichment_logs.duckdb`), `ENRICHMENT_LOGS_STORE` (default `duckdb:<db path>`),
+`ENRICHMENT_LOGS_SPOOL_DIR` (default `<db path>.spool`),
 `ENRICHMENT_LOGS_PUBLISH_DIR` and `ENRICHMENT_LOGS_PUBLISH_INTERVAL_SECONDS`.
 """
 
@@ -34,14 +38,16 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from enrichment_logs.config import Settings
 from enrichment_logs.export.duckdb_store import (
-    DuckDBStore,
     SegmentRejectedError,
     StoreError,
     StoreLockedError,
 )
+from enrichment_logs.export.lake import CatalogUnreachableError
 from enrichment_logs.export.mapping import span_to_row
 from enrichment_logs.export.publish import ParquetPublisher
 from enrichment_logs.export.spool import Spool
+from enrichment_logs.export.store_url import DuckDBUrl, StoreUrl
+from enrichment_logs.export.stores import Store, open_store
 from enrichment_logs.pricing.usage import Pricer
 
 _logger = logging.getLogger(__name__)
@@ -49,7 +55,7 @@ _logger = logging.getLogger(__name__)
 GIL_SLICE_SECONDS = 0.0005
 """How long the export thread maps spans before it lets the pipeline's threads run."""
 
-_inherited_stores: list[DuckDBStore] = []
+_inherited_stores: list[Store] = []
 """Stores a forked child inherited: never used (the parent owns the file) and never closed,
 because closing would checkpoint into the parent's file."""
 
@@ -74,7 +80,8 @@ RowListener = Callable[[Sequence[Mapping[str, object]]], None]
 
 
 class DuckDBSpanExporter(SpanExporter):
-    """Writes tool-call spans as rows of the DuckDB file at `db_path`; see the module doc."""
+    """Writes tool-call spans as rows of the store (the DuckDB file at `db_path` unless `store`
+    names another); see the module doc."""
 
     def __init__(
         self,
@@ -85,10 +92,12 @@ class DuckDBSpanExporter(SpanExporter):
         row_listeners: Sequence[RowListener] = (),
         publish_dir: str | os.PathLike[str] | None = None,
         publish_interval_seconds: float | None = None,
+        store: str | StoreUrl | None = None,
     ) -> None:
         settings = Settings.load(
             {
                 "db_path": db_path,
+                "store": store,
                 "spool_dir": spool_dir,
                 "publish_dir": publish_dir,
                 "publish_interval_seconds": publish_interval_seconds,
@@ -96,16 +105,20 @@ class DuckDBSpanExporter(SpanExporter):
         )
         self._row_listeners = tuple(row_listeners)
         self._failed_listeners: set[int] = set()
-        self.db_path = settings.db_path
+        self.store_url = settings.resolved_store
+        self.db_path = (
+            self.store_url.path if isinstance(self.store_url, DuckDBUrl) else settings.db_path
+        )
         self.spool = Spool(settings.resolved_spool_dir)
+        # A DuckLake serves its readers itself (no lock); only the single file's writer publishes.
         self.publisher = (
             ParquetPublisher(settings.resolved_publish_dir, settings.publish_interval_seconds)
-            if settings.publish_interval_seconds > 0
+            if settings.publish_interval_seconds > 0 and isinstance(self.store_url, DuckDBUrl)
             else None
         )
         self._pricer = pricer if pricer is not None else _default_pricer()
         self._lock = threading.Lock()
-        self._store: DuckDBStore | None = None  # opened by the first export, off the user's thread
+        self._store: Store | None = None  # opened by the first export, off the user's thread
         self._spool_only = False
         self._shut_down = False
         self._pending: dict[Path, int] = {}
@@ -133,12 +146,13 @@ class DuckDBSpanExporter(SpanExporter):
         """Open the database now, so a bad file is reported at configuration time.
 
         Raises `StoreError` when the file is not a usable enrichment-logs database. Returns False
-        when another process holds it: not an error, rows wait in the spool until it is released.
+        when another process holds it, or a DuckLake's catalog cannot be reached: not an error,
+        rows wait in the spool until it is released or back.
         """
         with self._lock:
             try:
                 return self._open() is not None
-            except StoreLockedError as exc:
+            except (StoreLockedError, CatalogUnreachableError) as exc:
                 self._store_failed(exc)
                 return False
 
@@ -250,33 +264,38 @@ class DuckDBSpanExporter(SpanExporter):
         store = self._open_quietly()
         if store is None:
             return False
+        held_elsewhere = False
         for segment in segments:
             if deadline is not None and time.monotonic() > deadline:
                 return False
-            try:
-                self._written += store.ingest(segment)
-            except SegmentRejectedError as exc:
-                self._reject(segment, exc)
-                continue
-            except StoreError as exc:
-                self._store_failed(exc)
-                self._close_store()
-                return False
-            self.spool.remove(segment)  # only now: a crash before this replays, harmlessly
+            with self.spool.claim(segment) as ours:
+                if not ours:  # another writer of the same store is writing it, or has
+                    held_elsewhere |= segment.exists()
+                    continue
+                try:
+                    self._written += store.ingest(segment)
+                except SegmentRejectedError as exc:
+                    self._reject(segment, exc)
+                    continue
+                except StoreError as exc:
+                    self._store_failed(exc)
+                    self._close_store()
+                    return False
+                self.spool.remove(segment)  # only now: a crash before this replays, harmlessly
             self._pending.pop(segment, None)
         self._episode_ended("store", "the database is writable again; the spool %s is empty")
-        return True
+        return not held_elsewhere
 
     def _publish_pending(self) -> None:
         if self.publisher is not None and self._store is not None:
             self.publisher.publish_pending(self._store.connection, self._written)
 
-    def _open(self) -> DuckDBStore | None:
+    def _open(self) -> Store | None:
         if self._store is None and not self._spool_only:
-            self._store = DuckDBStore(self.db_path)
+            self._store = open_store(self.store_url)
         return self._store
 
-    def _open_quietly(self) -> DuckDBStore | None:
+    def _open_quietly(self) -> Store | None:
         try:
             return self._open()
         except StoreError as exc:
@@ -302,7 +321,7 @@ class DuckDBSpanExporter(SpanExporter):
             try:
                 store.close()
             except Exception as exc:  # closing checkpoints, which can fail like any write
-                _logger.warning("closing %s failed: %s", self.db_path, exc)
+                _logger.warning("closing %s failed: %s", self.store_url, exc)
 
     def _episode_started(self, kind: str, message: str, exc: BaseException) -> None:
         """Log once when a kind of failure starts, not once per batch while it lasts."""

@@ -5,7 +5,8 @@ a full disk on the database's volume or a crash between the write and the commit
 written under a temporary name, flushed, fsynced and renamed, so a reader sees either the whole
 segment or nothing, and it is removed only after the store committed it. Names start with the
 write time in nanoseconds, so sorting by name replays oldest first; several processes may share a
-spool directory (the one holding the database lock ingests everyone's segments).
+spool directory (the one holding the database lock ingests everyone's segments; with a DuckLake,
+every writer does, each segment claimed by one of them at a time).
 
 Rows are personal data (lead and company ids, request bodies): the directory is 0o700 and the
 segments are 0o600.
@@ -14,13 +15,14 @@ segments are 0o600.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -84,6 +86,29 @@ class Spool:
             elif path.suffix == _TMP_SUFFIX:
                 _remove_if_older(path, stale_before)
         return sorted(segments, key=lambda path: path.name)
+
+    @contextlib.contextmanager
+    def claim(self, segment: Path) -> Iterator[bool]:
+        """Hold `segment` for this process while it is written and removed: True if it is ours.
+
+        An exclusive, non-blocking lock on the file (released when the block ends, or when the
+        process dies), so processes sharing the spool never write one segment at the same time.
+        False when another process holds it, or when it is gone (written and removed meanwhile).
+        """
+        try:
+            fd = os.open(segment, os.O_RDONLY)
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield os.fstat(fd).st_nlink > 0  # 0: its holder removed it before we locked it
+        finally:
+            os.close(fd)
 
     def remove(self, segment: Path) -> None:
         """Forget a segment once its rows are committed (another process may have done it)."""

@@ -65,7 +65,7 @@ class IngestService:
         if self._server is not None:
             raise RuntimeError("the ingest service is already running")
         exporter = DuckDBSpanExporter(
-            self.settings.db_path,
+            store=self.settings.resolved_store,
             spool_dir=self.settings.resolved_spool_dir,
             pricer=CostEngine(
                 overrides_path=self.settings.price_overrides,
