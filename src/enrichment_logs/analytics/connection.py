@@ -6,10 +6,15 @@ held by a writer is read from those files instead (`<db>.parquet`, or
 `ENRICHMENT_LOGS_PUBLISH_DIR`), as fresh as the writer's last publish. The publish directory
 itself may also be given.
 
+A DuckLake (a store URL such as `ducklake:postgres:dbname=lake host=db`, see
+`export/store_url.py`) is attached read-only: its readers and writers never wait for each other,
+and every reader sees the lake's latest snapshot.
+
 A missing file, a file that is not a DuckDB database, a database without the `enrichment_logs`
-table and a file held by a writer that publishes nothing all raise `AnalyticsError` with a
-sentence a user can act on. The header is checked before DuckDB opens the file: given, say, a
-SQLite file, DuckDB would try to download its SQLite extension first.
+table, a file held by a writer that publishes nothing, a malformed store URL and a lake that
+cannot be reached all raise `AnalyticsError` with a sentence a user can act on. The header is
+checked before DuckDB opens the file: given, say, a SQLite file, DuckDB would try to download its
+SQLite extension first.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from typing import Final, TypeAlias
 import duckdb
 
 from enrichment_logs.config import ConfigurationError, Settings
-from enrichment_logs.export.duckdb_store import is_duckdb_file
+from enrichment_logs.export.duckdb_store import StoreError, is_duckdb_file
+from enrichment_logs.export.store_url import DuckDBUrl, DuckLakeUrl, StoreUrlError, parse_store_url
 
-Database: TypeAlias = str | Path | duckdb.DuckDBPyConnection
-"""Where the logs are: a DuckDB file's path, the directory its writer publishes to, or an open
-connection to the file."""
+Database: TypeAlias = str | Path | DuckDBUrl | DuckLakeUrl | duckdb.DuckDBPyConnection
+"""Where the logs are: a DuckDB file's path, the directory its writer publishes to, a store URL
+(as text, or parsed), or an open connection."""
 
 TABLE: Final = "enrichment_logs"
 
@@ -46,11 +52,17 @@ def reading(db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
         if isinstance(db, duckdb.DuckDBPyConnection):
             connection = db.cursor()
             resources.callback(connection.close)
-        elif isinstance(db, str | Path):
-            connection = resources.enter_context(_opened(Path(db)))
+            _use_same_database(db, connection)
+        elif isinstance(db, str | Path | DuckDBUrl | DuckLakeUrl):
+            url = store_of(db)
+            if isinstance(url, DuckLakeUrl):
+                connection = _connect_lake(url)
+                resources.callback(connection.close)
+            else:
+                connection = resources.enter_context(_opened(url.path))
         else:
             raise AnalyticsError(
-                f"db must be a path or a duckdb connection, not {type(db).__name__}"
+                f"db must be a path, a store URL or a duckdb connection, not {type(db).__name__}"
             )
         # TIMESTAMPTZ values come back as datetimes in the session zone: make that UTC.
         connection.execute("SET TimeZone = 'UTC'")
@@ -112,6 +124,37 @@ def _connect_file(path: Path) -> duckdb.DuckDBPyConnection | Path:
                 f"writer has closed it. DuckDB said: {message}"
             ) from exc
         return published
+
+
+def _use_same_database(
+    caller: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection
+) -> None:
+    """A cursor starts in the instance's default database: give it the caller's (an attached
+    DuckLake is the default only of the connection that ran USE)."""
+    found = caller.execute("SELECT current_database(), current_schema()").fetchone()
+    if found is not None:
+        catalog, schema = (str(name).replace('"', '""') for name in found)
+        cursor.execute(f'USE "{catalog}"."{schema}"')
+
+
+def store_of(db: str | Path | DuckDBUrl | DuckLakeUrl) -> DuckDBUrl | DuckLakeUrl:
+    """The store `db` names: a `Path` is a path; text is a store URL or a path."""
+    if isinstance(db, DuckDBUrl | DuckLakeUrl):
+        return db
+    try:
+        return parse_store_url(db)
+    except StoreUrlError as exc:
+        raise AnalyticsError(str(exc)) from exc
+
+
+def _connect_lake(url: DuckLakeUrl) -> duckdb.DuckDBPyConnection:
+    """The lake attached read-only; nothing waits for its writers, nor they for us."""
+    from enrichment_logs.export.lake import connect_lake
+
+    try:
+        return connect_lake(url, read_only=True)
+    except StoreError as exc:
+        raise AnalyticsError(str(exc)) from exc
 
 
 def publish_dir_of(path: Path) -> Path:

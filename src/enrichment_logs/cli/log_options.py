@@ -1,5 +1,5 @@
-"""What every command that reads the log shares: `--db`, the time range options, and turning a
-user's mistake (a missing or foreign file, a bad date) into one line and exit code 2.
+"""What every command that reads the log shares: `--db` (or `--store`), the time range options,
+and turning a user's mistake (a missing or foreign file, a bad date) into one line and exit code 2.
 
 Times: `--since 30m|24h|7d|2w` is the span up to now; `--from` and `--to` take an ISO date or
 date and time (a time without a zone is UTC, like every day in the analytics) and give the
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:  # the analytics load DuckDB: only when a command runs, not for --help
     from enrichment_logs.analytics.filters import DateRange
+    from enrichment_logs.export.store_url import DuckLakeUrl
 
 _SPAN: Final = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -29,10 +30,13 @@ Handler = Callable[[argparse.Namespace], int]
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        type=Path,
+        "--store",
+        dest="db",
         default=None,
-        help="the DuckDB file, or the directory its writer publishes to "
-        "(default: ENRICHMENT_LOGS_DB_PATH, else enrichment_logs.duckdb)",
+        metavar="PATH|URL",
+        help="the DuckDB file, the directory its writer publishes to, or a store URL "
+        "(duckdb:PATH, ducklake:sqlite:PATH, ducklake:postgres:DSN) (default: "
+        "ENRICHMENT_LOGS_STORE, else ENRICHMENT_LOGS_DB_PATH, else enrichment_logs.duckdb)",
     )
 
 
@@ -87,13 +91,14 @@ def date_range_of(args: argparse.Namespace) -> DateRange | None:
     return args.start, end
 
 
-def db_of(args: argparse.Namespace) -> Path:
-    """`--db`, else the path the pipeline writes to, as `configure()` would choose it."""
-    if args.db is not None:
-        return Path(args.db)
+def db_of(args: argparse.Namespace) -> Path | DuckLakeUrl:
+    """`--db`/`--store`, else the store the pipeline writes to, as `configure()` would choose
+    it: a DuckDB file's (or publish directory's) path, or a DuckLake."""
     from enrichment_logs.config import Settings
+    from enrichment_logs.export.store_url import DuckDBUrl
 
-    return Settings.load({}).db_path
+    store = Settings.load({} if args.db is None else {"store": args.db}).resolved_store
+    return store.path if isinstance(store, DuckDBUrl) else store
 
 
 class UsageError(ValueError):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         PerformanceReport,
         UsageTrends,
     )
+    from enrichment_logs.export.store_url import DuckLakeUrl
 
 HOURLY_UP_TO: Final = timedelta(days=2)
 """A range up to this long is shown per hour; longer ones (and no range) per day."""
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_report(
-    db: Path,
+    db: Path | DuckLakeUrl,
     date_range: DateRange | None,
     provider: str | None,
     lead_id: str | None,
@@ -131,7 +132,7 @@ def _sections(report: Report) -> list[Section]:
 
 
 def _tables(
-    report: Report, db: Path, date_range: DateRange | None, args: argparse.Namespace
+    report: Report, db: Path | DuckLakeUrl, date_range: DateRange | None, args: argparse.Namespace
 ) -> Iterator[RenderableType]:
     from rich.text import Text
 

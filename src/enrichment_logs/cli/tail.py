@@ -23,6 +23,7 @@ from enrichment_logs.cli.output import to_json
 
 if TYPE_CHECKING:
     from enrichment_logs.analytics.filters import CallFilter
+    from enrichment_logs.export.store_url import DuckLakeUrl
 
 LATE: Final = timedelta(minutes=15)
 """How long after it completed a row may land and still be shown as new."""
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 class Follower:
     """Remembers the rows it has shown that completed within `LATE` of the newest one."""
 
-    source: Path
+    source: Path | DuckLakeUrl
     calls: CallFilter
     seen: dict[UUID, datetime] = field(default_factory=dict)
     newest: datetime | None = None
@@ -125,11 +126,12 @@ class Follower:
             return fetch(connection, sql, values)
 
 
-def _source(db: Path) -> Path:
-    """The publish directory when there is one, so that following never holds the file."""
+def _source(db: Path | DuckLakeUrl) -> Path | DuckLakeUrl:
+    """The publish directory when there is one, so that following never holds the file (a
+    DuckLake is read directly: its readers hold nothing)."""
     from enrichment_logs.analytics.connection import publish_dir_of
 
-    if db.is_dir():
+    if not isinstance(db, Path) or db.is_dir():
         return db
     published = publish_dir_of(db)
     return published if published.is_dir() else db
