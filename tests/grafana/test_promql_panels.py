@@ -109,6 +109,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     workload = None
     try:
         wait_for(f"http://127.0.0.1:{api_port}/-/ready", 30)
+        # Prometheus applies its targets a moment after it is ready: wait for its first scrape
+        # (the pipeline is not up yet, so `up` is 0), so that it scrapes all along the run.
+        wait_for_first_scrape(f"http://127.0.0.1:{api_port}/api/v1", 30)
         workload = subprocess.Popen(
             [
                 *(sys.executable, str(WORKLOAD), "phases"),
@@ -138,6 +141,17 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             workload.wait()
         server.terminate()
         server.wait(timeout=30)
+
+
+def wait_for_first_scrape(api: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    query = urllib.parse.urlencode({"query": "up"})
+    while True:
+        with urllib.request.urlopen(f"{api}/query?{query}", timeout=5) as response:
+            if json.load(response)["data"]["result"]:
+                return
+        assert time.monotonic() < deadline, "Prometheus never scraped"
+        time.sleep(0.1)
 
 
 def wait_for(url: str, seconds: float) -> None:

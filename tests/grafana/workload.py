@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("mode", choices=("rounds", "phases"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--metrics-port", type=int)
-    parser.add_argument("--gap", type=float, default=1.5)
+    parser.add_argument("--gap", type=float, default=2.0)
     options = parser.parse_args()
     stdin_closed = threading.Event()
 
