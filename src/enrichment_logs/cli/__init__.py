@@ -10,11 +10,37 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from enrichment_logs.cli import budget, demo, emulator, ingest, leads, report, sql, suggest, tail
+from enrichment_logs.cli import (
+    budget,
+    demo,
+    emulator,
+    forget,
+    ingest,
+    leads,
+    report,
+    retain,
+    sql,
+    store,
+    suggest,
+    tail,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
-SUBCOMMANDS = (demo, emulator, ingest, report, leads, tail, sql, budget, suggest)
+SUBCOMMANDS = (
+    demo,
+    emulator,
+    ingest,
+    report,
+    leads,
+    tail,
+    sql,
+    budget,
+    suggest,
+    store,
+    retain,
+    forget,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
