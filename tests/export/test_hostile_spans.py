@@ -1,4 +1,5 @@
-"""Whatever a span carries, mapping it never raises and its row always goes into the table."""
+"""Whatever a span carries, mapping it never raises and its row always goes into the table,
+also through the real exporter and cost engine."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import SpanContext, Status, StatusCode
 
 from enrichment_logs import semconv
 from enrichment_logs.export.duckdb_store import DuckDBStore
+from enrichment_logs.export.exporter import DuckDBSpanExporter
 from enrichment_logs.export.mapping import span_to_row
 from enrichment_logs.export.spool import Spool
+from enrichment_logs.pricing.engine import CostEngine
 
 _OUR_KEYS = [value for name, value in vars(semconv).items() if name.isupper()]
 
@@ -140,3 +144,25 @@ def test_no_attribute_value_can_break_mapping_or_the_insert(tmp_path, pricer):
     finally:
         table.close()
         store.close()
+
+
+def test_hostile_spans_through_the_real_exporter_and_cost_engine_are_all_written(tmp_path):
+    exporter = DuckDBSpanExporter(tmp_path / "hostile.duckdb", pricer=CostEngine())
+    expected: set[str] = set()
+
+    @given(spans=st.lists(hostile_spans(), min_size=1, max_size=6))
+    def every_span_is_a_row(spans: list[ReadableSpan]) -> None:
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+        rows = [span_to_row(span, pricer) for span in spans]
+        expected.update(str(row["id"]) for row in rows if row is not None)
+
+    pricer = CostEngine()
+    try:
+        every_span_is_a_row()
+        assert exporter.force_flush()
+        assert exporter.stats.rows_dropped == 0
+    finally:
+        exporter.shutdown()
+    with duckdb.connect(str(tmp_path / "hostile.duckdb"), read_only=True) as table:
+        stored = {str(row[0]) for row in table.execute("SELECT id FROM enrichment_logs").fetchall()}
+    assert stored == expected

@@ -101,6 +101,7 @@ class _RowBuilder:
 
     def build(self, pricer: Pricer) -> dict[str, object]:
         span = self._span
+        self._reasons_from_the_call()
         usage = _read_usage(self._attributes)
         self.invalid.update(usage.invalid)
         trace_id, span_id = self._ids()
@@ -188,6 +189,21 @@ class _RowBuilder:
 
     def _bad(self, key: str, reason: str) -> None:
         self.invalid[key] = reason
+
+    def _reasons_from_the_call(self) -> None:
+        """Values the call itself refused (`record_usage`, the seed's API: `enrichment.invalid`,
+        `"name: why"` items) join the mapping's own, so every reason is in one `invalid` object."""
+        reported = self._attributes.get(semconv.INVALID)
+        if reported is None:
+            return
+        self._used.add(semconv.INVALID)
+        for item in reported if isinstance(reported, list | tuple) else [reported]:
+            text = _clean_text(item) or ""
+            name, separator, why = text.partition(": ")
+            if separator:
+                self.invalid[name] = why
+            else:
+                self._bad(semconv.INVALID, "unreadable")
 
     # --- columns -----------------------------------------------------------------------------
     def _ids(self) -> tuple[str, str]:
@@ -319,6 +335,8 @@ class _RowBuilder:
         remaining: dict[str, object] = {}
         for key, value in self._attributes.items():
             if key not in self._used:
+                if value is None:  # the SDK keeps the key of a value it could not take
+                    self.invalid.setdefault(key, "no value: the tracer refused its type")
                 remaining[key] = _jsonable(value, key, self.invalid, 0)
         if cost_reason:
             remaining["cost_reason"] = _clean_text(cost_reason) or "not valid UTF-8"

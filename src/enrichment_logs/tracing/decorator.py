@@ -76,9 +76,12 @@ def tool(
                 call.record_usage(extracted)
             if callable(cost):
                 reported = _extract(func, cost, result)
-                amount = to_decimal(reported, "cost", {}) if reported is not None else None
+                refused: dict[str, str] = {}
+                amount = to_decimal(reported, "cost", refused) if reported is not None else None
                 if amount is not None:
                     call.set_cost(amount, "provider")
+                elif refused:  # priced from the tables instead; the row says why
+                    call.record_usage(Usage(invalid=refused))
             elif cost is not None:
                 call.set_cost(Decimal(str(cost)), "override")
             call.succeed(result)
