@@ -39,6 +39,17 @@ _SECRET_QUERY = re.compile(
     re.IGNORECASE,
 )
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"\+\d{1,3}(?:[ -]?\(?\d{1,4}\)?){2,5}"  # international: +1 (415) 555-0132
+    r"|\(\d{2,4}\)[ -]?\d{3,4}[ -]?\d{3,4}"  # area code in parentheses: (020) 7946 0958
+    r"|\d{3}[-. ]\d{3}[-. ]\d{4}"  # North American: 415-555-0132
+    r")(?!\w)"
+)
+EMAIL_MASK = "[EMAIL]"
+PHONE_MASK = "[PHONE]"
+
 DEFAULT_MAX_BYTES = 16_384
 
 
@@ -68,6 +79,11 @@ def capture(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         return text
     head = text.encode("utf-8")[: max(max_bytes - 100, 0)].decode("utf-8", "ignore")
     return json.dumps({"truncated": True, "original_bytes": len(text.encode()), "head": head})
+
+
+def mask_personal(text: str) -> str:
+    """`text` with email addresses and phone numbers (common formats) replaced by masks."""
+    return _PHONE.sub(PHONE_MASK, _EMAIL.sub(EMAIL_MASK, text))
 
 
 def describe(value: Any) -> str:
@@ -108,6 +124,13 @@ class ContentPolicy:
     def render(self, value: Any) -> str:
         """What a span may carry of `value` under this policy, as a JSON string."""
         return capture(value, self.max_bytes) if self.capture else describe(value)
+
+    def error_message(self, message: str) -> str:
+        """An error's message as a row may keep it: always without secrets, and without content
+        capture also without email addresses and phone numbers (exceptions often quote the
+        data they failed on). Runs only for failed calls."""
+        scrubbed = str(scrub(message))
+        return scrubbed if self.capture else mask_personal(scrubbed)
 
 
 _policy = ContentPolicy()

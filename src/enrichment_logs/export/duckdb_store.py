@@ -75,7 +75,6 @@ class DuckDBStore:
             # The WAL holds the same rows; keep it as private as the file (a user may have
             # opened the file to a Grafana group on purpose).
             self._private = not self.path.stat().st_mode & 0o077
-            self._wal = self.path.with_name(self.path.name + ".wal")
             self._connection.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             _migrate(self._connection, self.path)
             _create_views(self._connection)
@@ -122,11 +121,17 @@ class DuckDBStore:
 
     def _restrict_wal(self) -> None:
         """Owner-only access: rows carry lead ids and, when captured, request bodies."""
-        if not self._private:
-            return
-        with contextlib.suppress(FileNotFoundError):  # DuckDB removes it at each checkpoint
-            if self._wal.stat().st_mode & 0o077:
-                self._wal.chmod(0o600)
+        if self._private:
+            keep_wal_private(self.path)
+
+
+def keep_wal_private(path: Path) -> None:
+    """Make a DuckDB file's WAL owner-only. DuckDB creates it afresh after every checkpoint,
+    with the umask's mode, so a writer calls this after each write."""
+    wal = path.with_name(path.name + ".wal")
+    with contextlib.suppress(FileNotFoundError):  # DuckDB removes it at each checkpoint
+        if wal.stat().st_mode & 0o077:
+            wal.chmod(0o600)
 
 
 def is_duckdb_file(path: Path) -> bool:

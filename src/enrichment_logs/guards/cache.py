@@ -24,7 +24,7 @@ from typing import Final
 
 import duckdb
 
-from enrichment_logs.export.duckdb_store import is_duckdb_file
+from enrichment_logs.export.duckdb_store import is_duckdb_file, keep_wal_private
 from enrichment_logs.guards.settings import MAX_CACHE_TTL_SECONDS
 
 _log = logging.getLogger("enrichment_logs.guards")
@@ -103,6 +103,7 @@ class ResponseCache:
                         datetime.now(UTC),
                     ],
                 )
+                keep_wal_private(self.path)  # responses are as private as the rows
             except duckdb.Error as error:
                 self._give_up(error)
 
@@ -128,6 +129,7 @@ class ResponseCache:
                 "DELETE FROM response_cache WHERE stored_at < ?",
                 [datetime.now(UTC) - HORIZON],
             )
+            keep_wal_private(self.path)
         except (duckdb.Error, OSError) as error:
             self._give_up(error)
             return None

@@ -178,7 +178,7 @@ class ToolCall:
                 self.guard.failed(error)
         else:
             error_type, message = "error", str(error)
-        message = message[:ERROR_MESSAGE_MAX_CHARS]
+        message = content.current_policy().error_message(message[:ERROR_MESSAGE_MAX_CHARS])
         self.set_attribute(semconv.ERROR_TYPE, error_type)
         self.set_attribute(semconv.ERROR_MESSAGE, message)
         if retry_count is not None:

@@ -25,7 +25,7 @@ from opentelemetry.semconv.attributes.http_attributes import (
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH
 from opentelemetry.trace import Status, StatusCode
 
-from enrichment_logs import semconv
+from enrichment_logs import content, semconv
 from enrichment_logs.guards.request_hash import request_hash
 from enrichment_logs.instrumentation.http import exa, firecrawl, perplexity
 from enrichment_logs.instrumentation.http.api import Endpoint, ProviderApi, obj
@@ -141,7 +141,9 @@ class Exchange:
         if self.attached is not None:
             return
         call = self.call or self._start_call()
-        message = _error_message(status_code, body)[:ERROR_MESSAGE_MAX_CHARS]
+        message = content.current_policy().error_message(
+            _error_message(status_code, body)[:ERROR_MESSAGE_MAX_CHARS]
+        )
         call.set_attribute(semconv.ERROR_TYPE, str(status_code))
         call.set_attribute(semconv.ERROR_MESSAGE, message)
         call.span.set_status(Status(StatusCode.ERROR, message))
