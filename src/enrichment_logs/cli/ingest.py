@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from enrichment_logs.cli.arguments import positive_int
@@ -23,9 +22,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     ingest.add_argument(
         "--db",
-        type=Path,
+        "--store",
+        dest="db",
         default=None,
-        help="DuckDB file (default: ENRICHMENT_LOGS_DB_PATH, else enrichment_logs.duckdb)",
+        metavar="PATH|URL",
+        help="DuckDB file or store URL such as ducklake:postgres:DSN (default: "
+        "ENRICHMENT_LOGS_STORE, else ENRICHMENT_LOGS_DB_PATH, else enrichment_logs.duckdb)",
     )
     ingest.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     ingest.add_argument(
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     try:
-        service = IngestService(args.db, host=args.host, port=args.port, limits=limits).start()
+        service = IngestService(
+            store=args.db, host=args.host, port=args.port, limits=limits
+        ).start()
     except (ConfigurationError, StoreError) as exc:
         print(f"enrichment-logs ingest: {exc}", file=sys.stderr)
         return 2
@@ -86,10 +90,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        f"listening on {service.url} (OTLP/HTTP: POST /v1/traces), writing {service.db_path}",
-        flush=True,
-    )
+    store = service.settings.resolved_store
+    print(f"listening on {service.url} (OTLP/HTTP: POST /v1/traces), writing {store}", flush=True)
     stop.wait()
     service.stop()
     return 0

@@ -11,6 +11,7 @@ from typing import Final
 
 from enrichment_logs.config import Settings
 from enrichment_logs.export.exporter import DuckDBSpanExporter
+from enrichment_logs.export.store_url import StoreUrl
 from enrichment_logs.ingest.server import OtlpHttpServer
 from enrichment_logs.ingest.wire import DEFAULT_MAX_BODY_BYTES
 from enrichment_logs.ingest.writer import SpanWriter, WriterLimits
@@ -38,11 +39,12 @@ class IngestService:
         self,
         db_path: str | os.PathLike[str] | None = None,
         *,
+        store: str | StoreUrl | None = None,
         host: str = "127.0.0.1",
         port: int = 4318,
         limits: IngestLimits | None = None,
     ) -> None:
-        self.settings = Settings.load({"db_path": db_path})
+        self.settings = Settings.load({"db_path": db_path, "store": store})
         self._address = (host, port)
         self._limits = limits or IngestLimits()
         self._server: OtlpHttpServer | None = None
