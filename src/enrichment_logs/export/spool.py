@@ -139,9 +139,7 @@ def _encode_rows(rows: Sequence[Mapping[str, object]]) -> bytes:
     their offset, UUIDs as strings. Python strings may hold lone surrogates, which are not
     UTF-8: they are replaced with `?` and a warning says how many rows were affected.
     """
-    lines = [
-        json.dumps(row, ensure_ascii=False, allow_nan=False, default=_encode_value) for row in rows
-    ]
+    lines = [_ROW_ENCODER.encode(row) for row in rows]
     text = "\n".join(lines) + "\n" if lines else ""
     try:
         return text.encode("utf-8")
@@ -163,6 +161,10 @@ def _encode_value(value: object) -> object:
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to the spool")
+
+
+_ROW_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encode_value)
+"""One encoder for every row (`json.dumps` with options builds a new one per call)."""
 
 
 def _is_utf8(text: str) -> bool:
