@@ -4,9 +4,15 @@ file (table, views, published Parquet, the spool); the other leads stay."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+from enrichment_logs.config import Settings
+from enrichment_logs.export.ducklake_store import DuckLakeStore
+from enrichment_logs.export.erasure import delete_rows, lead_rows
 from enrichment_logs.export.spool import Spool
+from enrichment_logs.export.store_url import DuckLakeUrl, parse_store_url
+from enrichment_logs.ids import new_log_id
 from tests.analytics.cli_runs import run
 from tests.conftest import read_rows
 from tests.debian import require_command
@@ -75,3 +81,44 @@ def test_forget_by_company_and_on_a_store_that_is_not_there(capsys, tmp_path):
     assert code == 2
     assert "none.duckdb does not exist" in err
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_forget_goes_through_while_writers_keep_inserting(postgres_lake, tmp_path):
+    """A DuckLake delete conflicts with every insert committed while it runs: it is redone until
+    it lands between two of them."""
+    write_calls(postgres_lake, batches=1, calls_per_lead=8)
+    fresh = read_rows(_sample(tmp_path))
+    spool = Spool(tmp_path / "writer.spool")
+    segments = [spool.append([{**row, "id": new_log_id()} for row in fresh]) for _ in range(60)]
+    store = DuckLakeStore(_lake(postgres_lake))
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        for segment in segments:
+            if stop.is_set():
+                return
+            store.ingest(segment)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        done = delete_rows(Settings.load({"store": postgres_lake}), lead_rows(GONE.lead_id))
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+        store.close()
+    assert done.rows_deleted == 8
+    assert found_in_store(postgres_lake, GONE) == []
+    assert found_in_store(postgres_lake, KEPT)
+
+
+def _sample(tmp_path: Path) -> Path:
+    path = tmp_path / "sample.duckdb"
+    write_calls(str(path), batches=1, leads=(KEPT,), calls_per_lead=4)
+    return path
+
+
+def _lake(store: str) -> DuckLakeUrl:
+    url = parse_store_url(store)
+    assert isinstance(url, DuckLakeUrl)
+    return url
