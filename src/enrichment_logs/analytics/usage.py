@@ -20,8 +20,8 @@ _WINDOW_OF_RANGE: Final = (
     "date_trunc($unit, timezone('UTC', $end) - INTERVAL 1 MICROSECOND) AS last_bucket"
 )
 _WINDOW_OF_CALLS: Final = (
-    "SELECT $unit AS unit, date_trunc($unit, min(started_at_utc)) AS first_bucket, "
-    "date_trunc($unit, max(started_at_utc)) AS last_bucket FROM enrichment_calls"
+    "SELECT $unit AS unit, date_trunc($unit, timezone('UTC', min(started_at))) AS first_bucket, "
+    "date_trunc($unit, timezone('UTC', max(started_at))) AS last_bucket FROM enrichment_calls"
 )
 
 

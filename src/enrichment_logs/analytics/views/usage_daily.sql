@@ -6,9 +6,6 @@ WITH buckets AS (
     SELECT unnest(generate_series(first_bucket, last_bucket, CAST('1 ' || unit AS INTERVAL))) AS bucket
     FROM usage_window
 ),
-providers AS (
-    SELECT DISTINCT provider FROM enrichment_calls
-),
 -- Calls are summed per hour first, then the hours per bucket: the same sums, but the unit (a
 -- value of usage_window, not a constant) is applied to a few hundred hours, not to every call.
 hourly AS (
@@ -25,6 +22,9 @@ hourly AS (
         coalesce(sum(cost), 0)                AS known_cost
     FROM enrichment_calls
     GROUP BY ALL
+),
+providers AS (  -- from the hourly sums: no second pass over the calls
+    SELECT DISTINCT provider FROM hourly
 ),
 used AS (
     SELECT
