@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 import enrichment_logs as el
+from benchmarks.workload import emulator_process
 
 ROUNDS = 15
 CALLS_PER_ROUND = 200
@@ -83,25 +82,8 @@ def _time_calls(client: Any, count: int) -> list[float]:
     return timings
 
 
-@contextmanager
-def _emulator_process() -> Iterator[str]:
-    """The emulator in its own process, as a real provider is: it must not share our GIL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "enrichment_logs.emulator", "--port", "0", "--seed", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first_line = server.stdout.readline().split()
-        yield first_line[1].removesuffix("/openai/v1")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def run(rounds: int = ROUNDS, calls: int = CALLS_PER_ROUND) -> dict[str, Any]:
-    with _emulator_process() as base_url, tempfile.TemporaryDirectory() as scratch:
+    with emulator_process() as base_url, tempfile.TemporaryDirectory() as scratch:
         client = openai.OpenAI(api_key="k", base_url=f"{base_url}/openai/v1", max_retries=0)
         modes = {
             "uninstrumented": _bare,

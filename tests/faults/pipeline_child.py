@@ -30,23 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import enrichment_logs as el
-from enrichment_logs.emulator import ProviderEmulator
+from enrichment_logs.emulator.remote import RemoteEmulator
 from enrichment_logs.reference.clients import ProviderClients, emulator_routes
 from enrichment_logs.reference.pipeline import EnrichedLead, enrich_all, sample_leads
 
 CONCURRENCY = 5
-
-
-class RemoteEmulator(ProviderEmulator):
-    """The test's emulator, seen from here: only its base URL (every other URL derives from it)."""
-
-    def __init__(self, base_url: str) -> None:
-        super().__init__()
-        self._remote = base_url
-
-    @property
-    def base_url(self) -> str:
-        return self._remote
 
 
 def say(message: dict[str, Any]) -> None:
