@@ -15,6 +15,7 @@ from benchmarks import (
     call_overhead,
     export_rate,
     kill_window,
+    lake_writers,
     memory_run,
     openai_overhead,
     pipeline_overhead,
@@ -29,6 +30,7 @@ SHORTENED = (
     kill_window,
     memory_run,
     pipeline_overhead,
+    lake_writers,
 )
 """Benchmarks whose `main` takes `quick`."""
 

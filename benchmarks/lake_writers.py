@@ -12,9 +12,11 @@ rate is all writers' rows over the time from the first start to the last commit.
 
 The single file has one writer (a second process would wait for its lock); the lakes, with a
 PostgreSQL catalog (Debian's server on loopback, `tests/lake/postgres.py`) and a SQLite catalog,
-take 1, 2 and 4. Each run ends by counting the store's rows and distinct ids.
+take 1, 2 and 4. Each run ends by counting the store's rows and distinct ids. The runs are
+repeated in `ROUNDS` interleaved rounds (a busy moment of a shared machine then hits every store,
+not one) and each configuration's median is reported.
 
-`python -m benchmarks.lake_writers [SEGMENTS]`; `make bench` runs it with 10.
+`python -m benchmarks --only lake_writers [--quick]`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,9 +39,10 @@ from enrichment_logs.export.exporter import DuckDBSpanExporter
 from enrichment_logs.export.spool import Spool
 from enrichment_logs.ids import new_log_id
 
-SEGMENTS = 10
+SEGMENTS = 30
 BATCH = 2048
 WRITERS = (1, 2, 4)
+ROUNDS = 3
 TIMEOUT = 600.0
 
 
@@ -130,41 +134,61 @@ def measure(
     seconds = max(r["finished"] for r in results) - min(r["started"] for r in results)
     stored, distinct = _count(store)
     return {
-        "writers": writers,
-        "rows": written,
-        "seconds": round(seconds, 3),
         "rows_per_second": round(written / seconds),
         "each_row_once": stored == distinct == written,
         "rows_left_in_spools": sum(r["stats"]["rows_pending_in_spool"] for r in results),
     }
 
 
-def main(results_dir: Path, segments: int = SEGMENTS) -> dict[str, Any]:
+def main(results_dir: Path, quick: bool = False) -> dict[str, Any]:
+    """`quick`: 5 segments per writer and one round (a check, not the README's figures)."""
     from tests.lake.postgres import running_postgres
 
-    runs: list[dict[str, Any]] = []
+    segments, rounds = (5, 1) if quick else (SEGMENTS, ROUNDS)
+
+    rates: dict[tuple[str, int], list[int]] = {}
+    checks: list[bool] = []
     with tempfile.TemporaryDirectory() as directory, running_postgres() as postgres:
         scratch = Path(directory)
         rows = sample_rows(scratch)
 
-        def run(name: str, store: str, writers: int) -> None:
-            place = scratch / f"{name.replace(' ', '-')}-{writers}"
-            runs.append({"store": name, **measure(store, writers, rows, segments, place)})
+        def run(name: str, store: str, writers: int, round_number: int) -> None:
+            place = scratch / f"{name.replace(' ', '-')}-{writers}-{round_number}"
+            measured = measure(store, writers, rows, segments, place)
+            rates.setdefault((name, writers), []).append(measured["rows_per_second"])
+            checks.append(measured["each_row_once"] and not measured["rows_left_in_spools"])
 
-        run("duckdb file", str(scratch / "single.duckdb"), 1)
-        for writers in WRITERS:
-            dsn = postgres.dsn(postgres.create_database())
-            lake = f"ducklake:postgres:{dsn}?data_path={scratch}/pg-{writers}"
-            run("ducklake postgres", lake, writers)
-            run("ducklake sqlite", f"ducklake:sqlite:{scratch}/lake-{writers}.sqlite", writers)
-    single = runs[0]["rows_per_second"]
-    for entry in runs:
-        entry["vs_single_file"] = round(entry["rows_per_second"] / single, 2)
+        for round_number in range(rounds):  # interleaved, so a busy moment hits every store
+            run("duckdb file", str(scratch / f"single-{round_number}.duckdb"), 1, round_number)
+            for writers in WRITERS:
+                dsn = postgres.dsn(postgres.create_database())
+                data = f"{scratch}/pg-{writers}-{round_number}"
+                run(
+                    "ducklake postgres",
+                    f"ducklake:postgres:{dsn}?data_path={data}",
+                    writers,
+                    round_number,
+                )
+                sqlite = f"ducklake:sqlite:{scratch}/lake-{writers}-{round_number}.sqlite"
+                run("ducklake sqlite", sqlite, writers, round_number)
+    single = statistics.median(rates[("duckdb file", 1)])
+    runs = [
+        {
+            "store": name,
+            "writers": writers,
+            "rows_per_second": round(statistics.median(measured)),
+            "rounds": measured,
+            "vs_single_file": round(statistics.median(measured) / single, 2),
+        }
+        for (name, writers), measured in rates.items()
+    ]
     result = {
         "benchmark": "lake_writers",
         "rows_per_segment": len(rows),
         "segments_per_writer": segments,
+        "rounds": rounds,
         "cpus": os.cpu_count(),
+        "every_row_once_and_spools_empty": all(checks),
         "runs": runs,
     }
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -194,5 +218,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--writer"]:
         writer(sys.argv[2], sys.argv[3])
     else:
-        segments = int(sys.argv[1]) if len(sys.argv) > 1 else SEGMENTS
-        print(json.dumps(main(Path(__file__).parent / "results", segments), indent=2))
+        quick = sys.argv[1:] == ["--quick"]
+        print(json.dumps(main(Path(__file__).parent / "results", quick), indent=2))

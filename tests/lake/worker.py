@@ -16,9 +16,9 @@ import time
 from dataclasses import asdict
 
 import enrichment_logs as el
+from enrichment_logs.emulator.remote import RemoteEmulator
 from enrichment_logs.reference.clients import ProviderClients, emulator_routes
 from enrichment_logs.reference.pipeline import EnrichedLead, enrich_all, sample_leads
-from tests.faults.pipeline_child import RemoteEmulator
 
 FLUSH_DEADLINE_SECONDS = 60.0
 
