@@ -55,7 +55,7 @@ def test_the_catalog_stopped_mid_run_loses_and_duplicates_nothing(
     with fleet(postgres_lake, emulator, 2, LEADS, 4, tmp_path) as workers:
         _wait_for_rows(postgres_lake)
         postgres.stop()
-        time.sleep(3)  # the workers go on enriching: their rows wait in the shared spool
+        time.sleep(2)  # the workers go on enriching: their rows wait in the shared spool
         postgres.start()
         calls, stats = workers.wait()
 
