@@ -10,6 +10,7 @@ httpx and requests, streamed or not (property-based).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,15 +35,21 @@ KEY = "emulator-key"
 Outcome = tuple[str, ...]
 
 
+_CLOCK = re.compile(r"(created(?:_at)?['\"]?[=:] ?)\d+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+"""Times the emulator stamps on replies (`created`, `server_time`): two calls a second apart
+differ there and nowhere else."""
+
+
 def outcome(call: Callable[[], Any], *addresses: str) -> Outcome:
-    """What the caller got: its result, or the exception's type and message (addresses hidden)."""
+    """What the caller got: its result, or the exception's type and message (addresses and
+    reply times hidden)."""
     try:
         got: tuple[str, ...] = ("returned", repr(call()))
     except Exception as error:
         got = ("raised", type(error).__qualname__, str(error))
     for address in addresses:
         got = tuple(part.replace(address, "<server>") for part in got)
-    return got
+    return tuple(_CLOCK.sub(r"\1<time>", part) for part in got)
 
 
 # --- the official SDKs against the emulator's malformations -----------------------------------
