@@ -36,6 +36,7 @@ from enrichment_logs.config import Settings
 from enrichment_logs.console import ConsoleCostLines, ensure_visible
 from enrichment_logs.export.batch_processor import SpoolingBatchProcessor
 from enrichment_logs.export.exporter import DuckDBSpanExporter, ExporterStats
+from enrichment_logs.export.store_url import StoreUrl
 from enrichment_logs.guards.gate import Gate, build_gate
 from enrichment_logs.guards.gate import install as install_gate
 from enrichment_logs.guards.gate import uninstall as uninstall_gate
@@ -80,6 +81,11 @@ class EnrichmentLogs:
     @property
     def db_path(self) -> Path:
         return self.settings.db_path
+
+    @property
+    def store(self) -> StoreUrl:
+        """Where rows are written: `duckdb:<db_path>`, or the DuckLake `store` named."""
+        return self.settings.resolved_store
 
     @property
     def stats(self) -> ExporterStats:

@@ -29,6 +29,7 @@ def test_the_pipeline_starts_and_spools_while_the_catalog_is_unreachable(tmp_pat
         instrument=False,
     )
     try:
+        assert "password=***" in str(handle.store)  # where rows go, safe to print
         log = el.start_enrichment_log(provider="exa", operation="search", lead_id="lead-1")
         el.complete_enrichment_log(log, response_data={"ok": True}, cost="0.005")
         assert not handle.flush(5.0)  # not written yet, and not lost
