@@ -55,8 +55,10 @@ def test_the_catalog_stopped_mid_run_loses_and_duplicates_nothing(
     with fleet(postgres_lake, emulator, 2, LEADS, 4, tmp_path) as workers:
         _wait_for_rows(postgres_lake)
         postgres.stop()
-        time.sleep(2)  # the workers go on enriching: their rows wait in the shared spool
-        postgres.start()
+        try:
+            time.sleep(2)  # the workers go on enriching: their rows wait in the shared spool
+        finally:
+            postgres.start()  # whatever happens: the other tests share this server
         calls, stats = workers.wait()
 
     per_lead, rows, ids, _ = rows_per_lead(postgres_lake)
