@@ -9,6 +9,9 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
+
+from enrichment_logs.export.duckdb_store import SegmentRejectedError
 from enrichment_logs.export.ducklake_store import DuckLakeStore
 from enrichment_logs.export.lake import connect_lake
 from enrichment_logs.export.spool import Spool
@@ -49,6 +52,19 @@ def test_a_replayed_segment_adds_nothing(sqlite_lake, tmp_path):
     finally:
         store.close()
     assert counts(sqlite_lake) == (20, 20)
+
+
+def test_a_segment_that_cannot_fit_is_set_aside_and_one_that_can_is_kept(sqlite_lake, tmp_path):
+    good = segment_of_calls(tmp_path, calls_per_lead=1)
+    rows = read_rows(tmp_path / "source-0.duckdb")
+    bad = Spool(tmp_path / "spool").append([{**rows[0], "request_data": "{not json"}])
+    store = DuckLakeStore(lake_url(sqlite_lake))
+    try:
+        with pytest.raises(SegmentRejectedError, match="does not fit enrichment_logs"):
+            store.ingest(bad)
+        assert store.ingest(good) == 2
+    finally:
+        store.close()
 
 
 def test_two_writers_committing_the_same_rows_at_once_leave_one_copy(

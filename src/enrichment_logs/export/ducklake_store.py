@@ -21,6 +21,10 @@ Row identity, without a unique constraint:
    snapshots committed while its transaction ran; if they inserted any of its ids, it deletes the
    later copies (the lowest `rowid` of an id stays). `store compact` does the same over the whole
    table, for a writer that died between its commit and that check.
+
+An internal DuckDB error (a DuckLake bug) invalidates the writer's whole database: the segment
+stays in the spool, the exporter opens a new store, and the invalidated connection is set aside
+unclosed, because closing it would abort the process.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from enrichment_logs.export.duckdb_store import (
     VERSION_TABLE,
     SegmentRejectedError,
     StoreError,
+    define_table,
     schema_migrations,
     segment_parameters,
     segment_source,
@@ -49,6 +54,11 @@ from enrichment_logs.export.lake import LAKE, connect_lake, retrying_conflicts
 from enrichment_logs.export.store_url import DuckLakeUrl
 
 _logger = logging.getLogger(__name__)
+
+_BROKEN: Final = (duckdb.InternalException, duckdb.FatalException)
+"""Errors after which DuckDB has invalidated the whole database (a DuckLake bug, not our data)."""
+_abandoned: list[duckdb.DuckDBPyConnection] = []
+"""Connections whose database an internal error invalidated: never closed (see `close`)."""
 
 _VIEWS_MARKER: Final = "enrichment-logs views "
 _LINE_COMMENT: Final = re.compile(r"--[^\n]*")
@@ -73,6 +83,7 @@ class DuckLakeStore:
         except BaseException:
             self._connection.close()
             raise
+        self._broken = False
         self._insert = (
             f"INSERT INTO {TABLE} BY NAME SELECT * FROM {source} AS segment "
             f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} AS stored WHERE stored.id = segment.id) "
@@ -97,8 +108,13 @@ class DuckLakeStore:
                 lambda: self._insert_new(parameters),
                 what=f"write {segment.name} to {self.url}",
             )
+        except _BROKEN as exc:
+            self._broken = True
+            raise StoreError(f"DuckLake failed on {segment.name} ({self.url}): {exc}") from exc
         except DATA_ERRORS as exc:
-            raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
+            if not _fits(parameters):
+                raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
+            raise StoreError(f"could not write {segment.name} to {self.url}: {exc}") from exc
         except duckdb.Error as exc:
             if not segment.exists():
                 return 0
@@ -113,7 +129,13 @@ class DuckLakeStore:
         return self._connection
 
     def close(self) -> None:
-        self._connection.close()
+        """Close the connection, unless an internal error invalidated its database: closing
+        one of those aborts the whole process (the DuckDB destructor throws), so it is set
+        aside unclosed and the exporter opens a new store."""
+        if self._broken:
+            _abandoned.append(self._connection)
+        else:
+            self._connection.close()
 
     def _insert_new(self, parameters: Sequence[object]) -> tuple[int, int, int | None]:
         """One transaction: (rows inserted, snapshot it started from, snapshot it committed)."""
@@ -141,12 +163,29 @@ class DuckLakeStore:
                 removed = remove_duplicates(self._connection, [row[0] for row in shared])
                 _logger.info("removed %d rows another writer committed at the same time", removed)
         except (duckdb.Error, StoreError) as exc:
+            self._broken |= isinstance(exc, _BROKEN)
             _logger.warning(
                 "could not check %s for rows written twice at the same moment (enrichment-logs "
                 "store compact removes them): %s",
                 self.url,
                 exc,
             )
+
+
+def _fits(parameters: Sequence[object]) -> bool:
+    """Whether a segment's rows go into the table as the schema files define it, tried in an
+    in-memory database. A lake's failure can look like bad data (a statement in a transaction
+    that a vanished file or a lost catalog connection aborted reports "invalid input"): only a
+    segment that fails here too is set aside, never one the lake failed to take."""
+    with duckdb.connect() as probe:
+        define_table(probe)
+        try:
+            probe.execute(
+                f"INSERT INTO {TABLE} BY NAME SELECT * FROM {segment_source(probe)}", parameters
+            )
+        except DATA_ERRORS:
+            return False
+    return True
 
 
 def remove_duplicates(

@@ -10,6 +10,13 @@ The lake is attached as `lake` and made the default database, so `enrichment_log
 analytics views resolve by name exactly as in a DuckDB file. A SQLite catalog is put in WAL mode,
 so its readers never wait for its writers; writers wait up to `BUSY_TIMEOUT_MS` for each other.
 
+Writers attach with data inlining off (`DATA_INLINING_ROW_LIMIT 0`: every batch is a Parquet file,
+never rows in the catalog). With DuckLake 1.5.5's default (inserts of up to 10 rows inlined), a
+`ducklake_flush_inlined_data` (compaction, erasure) committed while a writer inserted inlined rows
+made DuckDB invalidate the writer's database ("INTERNAL Error: Attempted to access index 0 within
+vector of size 0") in most of our attempts, and closing it then aborted the process; with
+inlining off, none in as many (DuckLake issues 650 and 1198 report the same family of races).
+
 Errors become `StoreError`s that say what to do, with any password in a PostgreSQL connection
 string hidden (DuckDB repeats the string in its messages).
 """
@@ -150,6 +157,8 @@ def attach_error(url: DuckLakeUrl, exc: duckdb.Error) -> StoreError:
 
 def is_conflict(exc: BaseException) -> bool:
     """Whether DuckLake aborted a commit because a concurrent one conflicted with it."""
+    if isinstance(exc, duckdb.InternalException | duckdb.FatalException):
+        return False  # DuckDB invalidated the database: retrying on it can only fail again
     return isinstance(exc, duckdb.Error) and any(marker in str(exc) for marker in _CONFLICT_MARKERS)
 
 
@@ -200,8 +209,10 @@ def _options(url: DuckLakeUrl, read_only: bool, create: bool) -> str:
         options.append(f"DATA_PATH {sql_literal(url.target + '.files')}")
     if read_only:
         options.append("READ_ONLY")
-    elif not create:
-        options.append("CREATE_IF_NOT_EXISTS false")
+    else:
+        options.append("DATA_INLINING_ROW_LIMIT 0")
+        if not create:
+            options.append("CREATE_IF_NOT_EXISTS false")
     if url.catalog == "sqlite":
         options.append(f"BUSY_TIMEOUT {BUSY_TIMEOUT_MS}")
         if not read_only:  # readers then never wait for writers
