@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -102,7 +103,9 @@ class DuckDBStore:
                 self._insert, segment_parameters(segment, size)
             ).fetchone()
         except DATA_ERRORS as exc:
-            raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
+            if not segment_fits(segment_parameters(segment, size)):
+                raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
+            raise StoreError(f"could not write {segment.name} to {self.path}: {exc}") from exc
         except duckdb.Error as exc:
             if not segment.exists():
                 return 0
@@ -267,6 +270,26 @@ def segment_source(connection: duckdb.DuckDBPyConnection) -> str:
         f"read_json(?, format = 'newline_delimited', columns = {{{columns}}}, "
         "maximum_object_size = ?)"
     )
+
+
+def segment_fits(parameters: Sequence[object]) -> bool:
+    """Whether a segment's rows go into the table as the schema files define it, tried in an
+    in-memory database (`parameters` as `segment_parameters` gives them).
+
+    A store's own failure can look like bad data: an error met while the result is fetched (a
+    full disk, a transaction a DuckLake conflict aborted) comes back as "invalid input". Only a
+    segment that fails here too is set aside; one the store failed to take stays in the spool.
+    """
+    with duckdb.connect() as probe:
+        define_table(probe)
+        try:
+            probe.execute(
+                f"INSERT OR IGNORE INTO {TABLE} BY NAME SELECT * FROM {segment_source(probe)}",
+                parameters,
+            )
+        except DATA_ERRORS:
+            return False
+    return True
 
 
 def segment_parameters(segment: Path, size: int) -> list[object]:

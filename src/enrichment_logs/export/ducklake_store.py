@@ -45,8 +45,8 @@ from enrichment_logs.export.duckdb_store import (
     VERSION_TABLE,
     SegmentRejectedError,
     StoreError,
-    define_table,
     schema_migrations,
+    segment_fits,
     segment_parameters,
     segment_source,
 )
@@ -112,7 +112,7 @@ class DuckLakeStore:
             self._broken = True
             raise StoreError(f"DuckLake failed on {segment.name} ({self.url}): {exc}") from exc
         except DATA_ERRORS as exc:
-            if not _fits(parameters):
+            if not segment_fits(parameters):
                 raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
             raise StoreError(f"could not write {segment.name} to {self.url}: {exc}") from exc
         except duckdb.Error as exc:
@@ -170,22 +170,6 @@ class DuckLakeStore:
                 self.url,
                 exc,
             )
-
-
-def _fits(parameters: Sequence[object]) -> bool:
-    """Whether a segment's rows go into the table as the schema files define it, tried in an
-    in-memory database. A lake's failure can look like bad data (a statement in a transaction
-    that a vanished file or a lost catalog connection aborted reports "invalid input"): only a
-    segment that fails here too is set aside, never one the lake failed to take."""
-    with duckdb.connect() as probe:
-        define_table(probe)
-        try:
-            probe.execute(
-                f"INSERT INTO {TABLE} BY NAME SELECT * FROM {segment_source(probe)}", parameters
-            )
-        except DATA_ERRORS:
-            return False
-    return True
 
 
 def remove_duplicates(
