@@ -178,10 +178,16 @@ def _open_error(path: Path, exc: duckdb.Error | OSError) -> StoreError:
 
 def _create_views(connection: duckdb.DuckDBPyConnection) -> None:
     """The analytics views beside the table, so SQL users and Grafana find the same figures
-    the Python API gives. Imported here: the analytics package itself reads through this one."""
+    the Python API gives. Imported here: the analytics package itself reads through this one.
+
+    A failure (a full disk at the views' commit) is the store's: rows wait in the spool."""
+    from enrichment_logs.analytics.connection import AnalyticsError
     from enrichment_logs.analytics.views import create_views
 
-    create_views(connection)
+    try:
+        create_views(connection)
+    except AnalyticsError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 def _migrate(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
