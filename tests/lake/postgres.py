@@ -4,6 +4,7 @@ user, and stopped and removed at the end. Used by the lake tests and the lake be
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 from tests.debian import require_command
 
 START_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1
 _names = count()
 
 
@@ -58,6 +60,7 @@ class PostgresServer:
             stderr=subprocess.STDOUT,
             user=_UNPRIVILEGED.user,
             group=_UNPRIVILEGED.group,
+            preexec_fn=_stop_with_parent,
         )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
@@ -119,6 +122,12 @@ def _unprivileged() -> _Account:
 
 
 _UNPRIVILEGED = _unprivileged()
+
+
+def _stop_with_parent() -> None:
+    """In the server's process before it starts: a fast shutdown when the process that started
+    it dies, even by a signal that skips every clean-up (Linux's PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def _free_port() -> int:
