@@ -105,18 +105,22 @@ class UsageError(ValueError):
     """Options that cannot go together; reported like any other user mistake."""
 
 
-def reads_the_log(command: str) -> Callable[[Handler], Handler]:
-    """Run a handler so that what a user can fix is one line on stderr and exit code 2."""
+def user_errors(
+    command: str, errors: Callable[[], tuple[type[BaseException], ...]]
+) -> Callable[[Handler], Handler]:
+    """Run a handler so that what a user can fix is one line on stderr and exit code 2.
+
+    `errors` names the exceptions that are the user's to fix; it is called only when the command
+    runs, so that `--help` imports none of the modules they live in.
+    """
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def run(args: argparse.Namespace) -> int:
-            from enrichment_logs.analytics.connection import AnalyticsError
-            from enrichment_logs.config import ConfigurationError
-
+            caught: tuple[type[BaseException], ...] = (*errors(), UsageError, OSError)
             try:
                 return handler(args)
-            except (AnalyticsError, ConfigurationError, UsageError, OSError) as exc:
+            except caught as exc:
                 message = " ".join(str(exc).split())  # DuckDB's messages span lines
                 print(f"enrichment-logs {command}: {message}", file=sys.stderr)
                 return 2
@@ -124,3 +128,15 @@ def reads_the_log(command: str) -> Callable[[Handler], Handler]:
         return run
 
     return decorate
+
+
+def _reading_errors() -> tuple[type[BaseException], ...]:
+    from enrichment_logs.analytics.connection import AnalyticsError
+    from enrichment_logs.config import ConfigurationError
+
+    return AnalyticsError, ConfigurationError
+
+
+def reads_the_log(command: str) -> Callable[[Handler], Handler]:
+    """`user_errors` for the commands that read the log."""
+    return user_errors(command, _reading_errors)

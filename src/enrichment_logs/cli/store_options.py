@@ -4,12 +4,10 @@ a user's mistake (a malformed URL, a store that cannot be reached) as one line a
 from __future__ import annotations
 
 import argparse
-import functools
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from enrichment_logs.cli.log_options import UsageError
+from enrichment_logs.cli.log_options import user_errors
 
 if TYPE_CHECKING:
     from enrichment_logs.config import Settings
@@ -48,25 +46,17 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.load({} if args.store is None else {"store": args.store})
 
 
+def _store_errors() -> tuple[type[BaseException], ...]:
+    from enrichment_logs.config import ConfigurationError
+    from enrichment_logs.export.duckdb_store import StoreError
+
+    return StoreError, ConfigurationError
+
+
 def changes_the_store(command: str) -> Callable[[Handler], Handler]:
-    """Run a handler so that what a user can fix is one line on stderr and exit code 2."""
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        def run(args: argparse.Namespace) -> int:
-            from enrichment_logs.config import ConfigurationError
-            from enrichment_logs.export.duckdb_store import StoreError
-
-            try:
-                return handler(args)
-            except (StoreError, ConfigurationError, UsageError, OSError) as exc:
-                message = " ".join(str(exc).split())  # DuckDB's messages span lines
-                print(f"enrichment-logs {command}: {message}", file=sys.stderr)
-                return 2
-
-        return run
-
-    return decorate
+    """`user_errors` for the commands that change the store (a malformed URL, a store that
+    cannot be reached)."""
+    return user_errors(command, _store_errors)
 
 
 def delete_and_report(args: argparse.Namespace, selection: Selection) -> int:
