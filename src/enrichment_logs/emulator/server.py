@@ -11,14 +11,11 @@ one chunk per event, so SDKs see real incremental streams. Every request gets it
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +25,7 @@ from enrichment_logs.emulator.faults import Decision, FaultPlan, Malformed, Scri
 from enrichment_logs.emulator.request_log import RecordedRequest, RequestLog
 from enrichment_logs.emulator.state import EmulatorState
 from enrichment_logs.emulator.wire import Call, Provider, Reply, encode_json, status_phrase
+from enrichment_logs.http_server import ConnectionTrackingServer
 
 MOUNTS: Mapping[str, Provider] = {
     "/openai": openai.PROVIDER,
@@ -276,39 +274,14 @@ def _fault_reply(provider: Provider, decision: Decision) -> Reply:
     )
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(ConnectionTrackingServer):
     daemon_threads = True
     request_queue_size = 512
     """Room for hundreds of clients connecting at once."""
 
     def __init__(self, address: tuple[str, int], emulator: ProviderEmulator) -> None:
         self.emulator = emulator
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Ends idle keep-alive connections, whose threads would otherwise go on serving."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that time out or hang up mid-stream are part of the tests, not errors."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

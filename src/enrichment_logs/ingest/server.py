@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
-import sys
 import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from enrichment_logs.http_server import ConnectionTrackingServer
 from enrichment_logs.ingest.otlp_spans import received_spans
 from enrichment_logs.ingest.wire import (
     Encoding,
@@ -49,7 +48,7 @@ _REFUSAL_STATUS: Final = {
 }
 
 
-class OtlpHttpServer(ThreadingHTTPServer):
+class OtlpHttpServer(ConnectionTrackingServer):
     """Serves OTLP/HTTP traces into a `SpanWriter` until `stop()`."""
 
     daemon_threads = False  # stop() waits for every request thread
@@ -59,7 +58,6 @@ class OtlpHttpServer(ThreadingHTTPServer):
         self.writer = writer
         self.max_body_bytes = max_body_bytes
         self.stopping = threading.Event()
-        self._open: set[socket.socket] = set()
         self._busy = 0
         self._state = threading.Condition()
         super().__init__(address, _Handler)
@@ -77,10 +75,7 @@ class OtlpHttpServer(ThreadingHTTPServer):
         with self._state:
             while self._busy and time.monotonic() < deadline:
                 self._state.wait(deadline - time.monotonic())
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        self.close_connections()
         self.server_close()
 
     @contextlib.contextmanager
@@ -95,20 +90,7 @@ class OtlpHttpServer(ThreadingHTTPServer):
                 self._busy -= 1
                 self._state.notify_all()
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._state:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._state:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up or times out is not a server error."""
-        if isinstance(sys.exc_info()[1], OSError):
-            return
+    def report_unexpected_error(self, request: Any, client_address: Any) -> None:
         _logger.exception("unexpected error serving %s", client_address)
 
 
