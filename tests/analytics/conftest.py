@@ -235,6 +235,7 @@ def write_calls(db_path: Path, calls: tuple[Call, ...] = CALLS) -> Path:
     try:
         assert exporter.open_store()  # creates the table even when there are no calls
         exporter.export(_spans(calls))
+        assert exporter.force_flush()
         assert exporter.stats.rows_written == len(calls)
     finally:
         exporter.shutdown()

@@ -85,7 +85,7 @@ def test_a_segment_that_does_not_fit_the_table_is_rejected_and_nothing_is_writte
     segment = spool.append([_row(), _row(status="exploded")])
     store = DuckDBStore(db_path)
     try:
-        with pytest.raises(SegmentRejectedError, match="does not fit enrichment_logs"):
+        with pytest.raises(SegmentRejectedError, match="do not fit enrichment_logs"):
             store.ingest(segment)
     finally:
         store.close()

@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import sys
+import time
 import types
 from importlib.metadata import entry_points
 
@@ -49,12 +50,14 @@ def test_a_batch_written_while_another_process_holds_the_file_lands_once_it_is_r
 
     with another_process_holding(db_path):
         results = [exporter.export(calls(5, lead=f"batch{n}")) for n in range(3)]
+        flushed = [exporter.force_flush() for _ in range(3)]
 
         assert results == [SpanExportResult.SUCCESS] * 3
+        assert flushed == [False] * 3
         assert len(exporter.spool.segments()) == 3
         assert exporter.stats.rows_pending_in_spool == 15
         assert exporter.stats.store_failures == 3
-        (warning,) = _store_warnings(caplog)  # one per episode, not one per batch
+        (warning,) = _store_warnings(caplog)  # one per episode, not one per attempt
         assert "held by another process" in warning
 
     assert exporter.force_flush()
@@ -73,7 +76,9 @@ def test_exporting_the_same_spans_twice_writes_each_row_once(exporter, calls, db
     spans = calls(4)
 
     exporter.export(spans)
+    assert exporter.force_flush()
     exporter.export(spans)
+    assert exporter.force_flush()
 
     assert len(table_rows(db_path)) == 4
     assert exporter.stats.rows_written == 4
@@ -141,6 +146,7 @@ def test_a_segment_the_table_refuses_is_set_aside_and_does_not_block_later_ones(
     exporter.spool.append([{"id": "not-a-uuid", "provider": "exa"}])
 
     assert exporter.export(calls(2)) is SpanExportResult.SUCCESS
+    assert exporter.force_flush()
 
     assert len(table_rows(db_path)) == 2
     assert exporter.stats.rows_dropped == 1
@@ -150,6 +156,7 @@ def test_a_segment_the_table_refuses_is_set_aside_and_does_not_block_later_ones(
 
 def test_everything_the_exporter_creates_is_private_to_the_owner(exporter, calls, db_path):
     exporter.export(calls(1))
+    assert exporter.force_flush()
 
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(exporter.spool.directory.stat().st_mode) == 0o700
@@ -174,3 +181,36 @@ def test_the_duckdb_entry_point_works_with_no_arguments(
     assert len(table_rows(tmp_path / "from-env.duckdb")) == 2
     assert len(pricer.calls) == 2
     assert not os.path.exists(tmp_path / "enrichment_logs.duckdb")
+
+
+def test_the_writer_thread_writes_spooled_rows_without_a_flush(exporter, calls, db_path):
+    exporter.export(calls(3))
+
+    deadline = time.monotonic() + 30
+    while exporter.stats.rows_written < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert exporter.stats.rows_written == 3
+    assert exporter.stats.rows_pending_in_spool == 0
+    assert exporter.spool.segments() == []
+
+
+def test_many_segments_go_in_one_statement_and_a_bad_one_among_them_is_set_aside_alone(
+    db_path, pricer, calls, table_rows, caplog
+):
+    spool = Spool(db_path.with_name(db_path.name + ".spool"))
+    for n in range(5):
+        rows = [span_to_row(span, pricer) for span in calls(2, lead=f"good{n}")]
+        spool.append([row for row in rows if row is not None])
+        if n == 2:
+            spool.append([{"id": "not-a-uuid", "provider": "exa"}])
+
+    exporter = DuckDBSpanExporter(db_path, pricer=pricer)
+    assert exporter.force_flush()
+    exporter.shutdown()
+
+    assert len(table_rows(db_path)) == 10
+    assert exporter.stats.rows_written == 10
+    assert exporter.stats.rows_dropped == 1
+    assert len(list(spool.directory.glob("*.rejected"))) == 1
+    assert spool.segments() == []

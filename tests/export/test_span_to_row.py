@@ -49,6 +49,7 @@ def test_a_priced_openai_call_becomes_one_row_with_every_column_right(
     )
 
     assert exporter.export([span]) is SpanExportResult.SUCCESS
+    assert exporter.force_flush()
 
     (row,) = table_rows(db_path)
     assert list(row) == table_columns(db_path)
@@ -126,6 +127,7 @@ def test_a_call_inside_a_session_records_its_parent_and_only_the_call_is_a_row(
     session = next(span for span in finished.get_finished_spans() if span.name == "session")
 
     exporter.export(finished.get_finished_spans())
+    assert exporter.force_flush()
 
     (row,) = table_rows(db_path)
     assert row["parent_span_id"] == format(session.context.span_id, "016x")

@@ -60,7 +60,7 @@ def test_a_segment_that_cannot_fit_is_set_aside_and_one_that_can_is_kept(sqlite_
     bad = Spool(tmp_path / "spool").append([{**rows[0], "request_data": "{not json"}])
     store = DuckLakeStore(lake_url(sqlite_lake))
     try:
-        with pytest.raises(SegmentRejectedError, match="does not fit enrichment_logs"):
+        with pytest.raises(SegmentRejectedError, match="do not fit enrichment_logs"):
             store.ingest(bad)
         assert store.ingest(good) == 2
     finally:

@@ -4,7 +4,7 @@ The table is defined only by the SQL files in `schema/` (`NNN_name.sql`, applied
 each, recorded in `enrichment_logs_schema_version`). The column list used for ingest is read back
 from the database after migrating, so Python never restates it.
 
-A segment is inserted with one `INSERT OR IGNORE ... SELECT ... FROM read_json(...)` statement,
+Segments are inserted with one `INSERT OR IGNORE ... SELECT ... FROM read_json([...])` statement,
 which is atomic and keyed on the row id: replaying a segment, whole or in part, adds nothing.
 Measured ~55-60k rows/s of ~1 KB rows (segments of 2048), where `executemany` against a primary
 key manages a few hundred.
@@ -88,28 +88,27 @@ class DuckDBStore:
             self._connection.close()
             raise
 
-    def ingest(self, segment: Path) -> int:
-        """Insert a segment's rows, skipping ids already present; returns rows inserted.
+    def ingest(self, *segments: Path) -> int:
+        """Insert the segments' rows in one statement, skipping ids already present; returns
+        rows inserted.
 
         Raises `SegmentRejectedError` when the data cannot fit the table and `StoreError` when
-        the database could not be written; either way nothing of the segment was committed.
+        the database could not be written; either way nothing of the segments was committed.
         """
+        parameters = segment_parameters(segments)
+        if parameters is None:
+            return 0  # another process ingested and removed them
+        names = segment_names(segments)
         try:
-            size = segment.stat().st_size
-        except FileNotFoundError:
-            return 0  # another process ingested and removed it
-        try:
-            result = self._connection.execute(
-                self._insert, segment_parameters(segment, size)
-            ).fetchone()
+            result = self._connection.execute(self._insert, parameters).fetchone()
         except DATA_ERRORS as exc:
-            if not segment_fits(segment_parameters(segment, size)):
-                raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
-            raise StoreError(f"could not write {segment.name} to {self.path}: {exc}") from exc
+            if not segment_fits(parameters):
+                raise SegmentRejectedError(f"rows of {names} do not fit {TABLE}: {exc}") from exc
+            raise StoreError(f"could not write {names} to {self.path}: {exc}") from exc
         except duckdb.Error as exc:
-            if not segment.exists():
+            if segment_parameters(segments) is None:
                 return 0
-            raise StoreError(f"could not write {segment.name} to {self.path}: {exc}") from exc
+            raise StoreError(f"could not write {names} to {self.path}: {exc}") from exc
         self._restrict_wal()
         return int(result[0]) if result else 0
 
@@ -261,7 +260,7 @@ def _ingest_statement(connection: duckdb.DuckDBPyConnection) -> str:
 
 
 def segment_source(connection: duckdb.DuckDBPyConnection) -> str:
-    """`read_json(?, ...)` of one segment (parameters: its path and the longest line allowed),
+    """`read_json(?, ...)` of segments (parameters: their paths and the longest line allowed),
     typed from the table itself.
 
     JSON columns are read as text and cast on insert, where DuckDB validates them: a segment
@@ -298,9 +297,27 @@ def segment_fits(parameters: Sequence[object]) -> bool:
     return True
 
 
-def segment_parameters(segment: Path, size: int) -> list[object]:
-    """The parameters of `segment_source` for a segment of `size` bytes."""
-    return [str(segment), max(_DEFAULT_MAX_OBJECT_BYTES, size + 1)]
+def segment_parameters(segments: Sequence[Path]) -> list[object] | None:
+    """The parameters of `segment_source` for those of `segments` still on disk (None: none is).
+
+    One statement reads them all: an INSERT costs milliseconds whatever its size, so a drain
+    of many small segments pays it once.
+    """
+    paths: list[str] = []
+    largest = 0
+    for segment in segments:
+        try:
+            largest = max(largest, segment.stat().st_size)
+        except FileNotFoundError:
+            continue
+        paths.append(str(segment))
+    return [paths, max(_DEFAULT_MAX_OBJECT_BYTES, largest + 1)] if paths else None
+
+
+def segment_names(segments: Sequence[Path]) -> str:
+    """Segment names for a message: a few, then how many more."""
+    shown = ", ".join(segment.name for segment in segments[:3])
+    return shown if len(segments) <= 3 else f"{shown} and {len(segments) - 3} more"
 
 
 def _sql_string(text: str) -> str:

@@ -1,6 +1,6 @@
 """`DuckLakeStore`: the `enrichment_logs` table in a DuckLake that many processes write at once.
 
-The same interface as `DuckDBStore` (ingest a spool segment, `connection`, `close`), so the
+The same interface as `DuckDBStore` (ingest spool segments, `connection`, `close`), so the
 exporter, the ingest service and the budgets work unchanged on either.
 
 The table comes from the same `schema/NNN_*.sql` files, adapted mechanically (`lake_ddl`):
@@ -47,6 +47,7 @@ from enrichment_logs.export.duckdb_store import (
     StoreError,
     schema_migrations,
     segment_fits,
+    segment_names,
     segment_parameters,
     segment_source,
 )
@@ -90,35 +91,34 @@ class DuckLakeStore:
             "QUALIFY row_number() OVER (PARTITION BY segment.id) = 1"
         )
 
-    def ingest(self, segment: Path) -> int:
-        """Insert the rows of `segment` whose ids the lake does not hold; returns rows inserted.
+    def ingest(self, *segments: Path) -> int:
+        """Insert the segments' rows whose ids the lake does not hold; returns rows inserted.
 
         Raises `SegmentRejectedError` when the data cannot fit the table and `StoreError` when
         the lake could not be written (catalog down, conflicts that would not settle); either
-        way nothing of the segment was committed, or all of it was and a replay adds nothing.
+        way nothing of the segments was committed, or all of it was and a replay adds nothing.
         """
-        try:
-            size = segment.stat().st_size
-        except FileNotFoundError:
-            return 0  # another process ingested and removed it
-        parameters = segment_parameters(segment, size)
+        parameters = segment_parameters(segments)
+        if parameters is None:
+            return 0  # another process ingested and removed them
+        names = segment_names(segments)
         try:
             inserted, started, committed = retrying_conflicts(
                 self._connection,
                 lambda: self._insert_new(parameters),
-                what=f"write {segment.name} to {self.url}",
+                what=f"write {names} to {self.url}",
             )
         except _BROKEN as exc:
             self._broken = True
-            raise StoreError(f"DuckLake failed on {segment.name} ({self.url}): {exc}") from exc
+            raise StoreError(f"DuckLake failed on {names} ({self.url}): {exc}") from exc
         except DATA_ERRORS as exc:
             if not segment_fits(parameters):
-                raise SegmentRejectedError(f"{segment.name} does not fit {TABLE}: {exc}") from exc
-            raise StoreError(f"could not write {segment.name} to {self.url}: {exc}") from exc
+                raise SegmentRejectedError(f"rows of {names} do not fit {TABLE}: {exc}") from exc
+            raise StoreError(f"could not write {names} to {self.url}: {exc}") from exc
         except duckdb.Error as exc:
-            if not segment.exists():
+            if segment_parameters(segments) is None:
                 return 0
-            raise StoreError(f"could not write {segment.name} to {self.url}: {exc}") from exc
+            raise StoreError(f"could not write {names} to {self.url}: {exc}") from exc
         if inserted and committed is not None and committed > started + 1:
             self._remove_concurrent_copies(started, committed)
         return inserted

@@ -1,7 +1,10 @@
 """`DuckDBSpanExporter`: tool-call spans to `enrichment_logs` rows, through a write-ahead spool.
 
-Every batch is written to the spool first and then every pending segment is ingested, oldest
-first, each removed only after its insert committed. So a batch exported while another process
+`export` maps and prices a batch and writes it to the spool, and returns: the rows are durable. The
+exporter's writer thread moves pending segments into the store, oldest first, many per statement
+(an INSERT costs milliseconds whatever its size), every `INGEST_INTERVAL_SECONDS` or sooner when
+rows pile up, and at `force_flush` and `shutdown`; a segment is removed only after its insert
+committed. So a batch exported while another process
 holds the DuckDB file (a second worker, the DuckDB CLI, Grafana) waits on disk and lands with a
 later export, `force_flush` or `shutdown`; segments left by a crash are written by the next
 exporter on the same spool; and because row ids are stable and inserts skip known ids, a segment
@@ -23,12 +26,13 @@ Also the OpenTelemetry entry point `duckdb` (`OTEL_TRACES_EXPORTER=duckdb` under
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,13 @@ _logger = logging.getLogger(__name__)
 
 GIL_SLICE_SECONDS = 0.0005
 """How long the export thread maps spans before it lets the pipeline's threads run."""
+INGEST_INTERVAL_SECONDS = 1.0
+"""How often the writer thread moves spooled rows into the store: how fresh readers are."""
+WAKE_ROWS = 10_000
+"""Spooled rows that wake the writer thread before its interval (a burst)."""
+GROUP_SEGMENTS = 256
+GROUP_BYTES = 64 * 1024 * 1024
+"""Most segments and bytes written in one statement (one transaction of the store)."""
 
 _inherited_stores: list[Store] = []
 """Stores a forked child inherited: never used (the parent owns the file) and never closed,
@@ -117,12 +128,15 @@ class DuckDBSpanExporter(SpanExporter):
             else None
         )
         self._pricer = pricer if pricer is not None else _default_pricer()
-        self._lock = threading.Lock()
-        self._store: Store | None = None  # opened by the first export, off the user's thread
+        self._lock = threading.Lock()  # the store: draining, publishing, queries, shutdown
+        self._spool_lock = threading.Lock()  # what export() touches: pending segments, counts
+        self._store: Store | None = None  # opened by the writer thread, off the user's thread
         self._spool_only = False
         self._shut_down = False
         self._pending: dict[Path, int] = {}
-        self._pending_rows = 0  # sum of _pending, readable without the lock
+        self._pending_rows = 0  # sum of _pending, readable without a lock
+        self._writer: threading.Thread | None = None
+        self._wake = threading.Event()
         self._written = self._dropped = self._store_failures = 0
         self._failing: dict[str, str] = {}
         call_in_forked_child(self._after_fork_in_child)
@@ -166,7 +180,7 @@ class DuckDBSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         rows = self._rows(spans)
         self._tell_listeners(rows)
-        with self._lock:
+        with self._spool_lock:
             if self._shut_down:
                 self._dropped += len(rows)
                 return SpanExportResult.FAILURE
@@ -179,10 +193,11 @@ class DuckDBSpanExporter(SpanExporter):
                         "spool", "could not write to the spool %s, rows are lost: %s", exc
                     )
                     return SpanExportResult.FAILURE
+                self._pending_rows += len(rows)
                 self._episode_ended("spool", "the spool %s is writable again")
-            self._drain(deadline=None)
-            if self.publisher is not None and self._store is not None:
-                self.publisher.publish_if_due(self._store.connection, self._written)
+            self._start_writer()
+        if self._pending_rows >= WAKE_ROWS:
+            self._wake.set()
         return SpanExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
@@ -198,11 +213,17 @@ class DuckDBSpanExporter(SpanExporter):
             self._lock.release()
 
     def shutdown(self) -> None:
-        """Try the spool once more and release the file; what is left is replayed next run."""
-        with self._lock:
+        """Stop the writer thread, try the spool once more and release the file; what is left
+        is replayed next run."""
+        with self._spool_lock:
             if self._shut_down:
                 return
             self._shut_down = True
+            writer, self._writer = self._writer, None
+        self._wake.set()
+        if writer is not None and writer is not threading.current_thread():
+            writer.join()
+        with self._lock:
             if not self._drain(deadline=None):
                 _logger.warning(
                     "%d rows stay in the spool %s; the next run on this spool writes them",
@@ -245,6 +266,27 @@ class DuckDBSpanExporter(SpanExporter):
                     self._failed_listeners.add(id(listener))
                     _logger.exception("row listener %r failed (reported once)", listener)
 
+    # --- the writer thread ------------------------------------------------------------------
+    def _start_writer(self) -> None:
+        """Start the writer thread on the first export (called with the spool lock held)."""
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_periodically, name="enrichment-logs-writer", daemon=True
+            )
+            self._writer.start()
+
+    def _write_periodically(self) -> None:
+        """Drain and publish every `INGEST_INTERVAL_SECONDS`, or when woken; stops at shutdown."""
+        while True:
+            self._wake.wait(INGEST_INTERVAL_SECONDS)
+            self._wake.clear()
+            with self._lock:
+                if self._shut_down:
+                    return
+                self._drain(deadline=None)
+                if self.publisher is not None and self._store is not None:
+                    self.publisher.publish_if_due(self._store.connection, self._written)
+
     # --- called with the lock held ------------------------------------------------------------
     def _drain(self, deadline: float | None) -> bool:
         """Ingest pending segments oldest first; True when the spool is empty."""
@@ -253,38 +295,71 @@ class DuckDBSpanExporter(SpanExporter):
         except OSError as exc:  # the spool directory itself: unreadable, or a file not removable
             self._episode_started("spool", "cannot use the spool %s: %s", exc)
             return False
-        finally:
-            self._pending_rows = sum(self._pending.values())
 
     def _ingest_pending(self, deadline: float | None) -> bool:
         segments = self.spool.segments()
-        self._pending = {s: self._pending.get(s) or self.spool.count_rows(s) for s in segments}
+        self._track(segments)
         if not segments:
             return True
         store = self._open_quietly()
         if store is None:
             return False
         held_elsewhere = False
-        for segment in segments:
+        for group in _groups(segments):
             if deadline is not None and time.monotonic() > deadline:
                 return False
-            with self.spool.claim(segment) as ours:
-                if not ours:  # another writer of the same store is writing it, or has
-                    held_elsewhere |= segment.exists()
+            with contextlib.ExitStack() as claims:
+                ours = [
+                    segment for segment in group if claims.enter_context(self.spool.claim(segment))
+                ]
+                # not ours: another writer of the same store is writing it, or has
+                held_elsewhere |= any(s.exists() for s in group if s not in ours)
+                if not ours:
                     continue
                 try:
-                    self._written += store.ingest(segment)
-                except SegmentRejectedError as exc:
-                    self._reject(segment, exc)
-                    continue
+                    self._written += self._ingest_group(store, ours)
                 except StoreError as exc:
                     self._store_failed(exc)
                     self._close_store()
                     return False
-                self.spool.remove(segment)  # only now: a crash before this replays, harmlessly
-            self._pending.pop(segment, None)
+                for segment in ours:  # only now: a crash before this replays, harmlessly
+                    self.spool.remove(segment)
+                self._forget(ours)
         self._episode_ended("store", "the database is writable again; the spool %s is empty")
         return not held_elsewhere
+
+    def _ingest_group(self, store: Store, segments: Sequence[Path]) -> int:
+        """Rows inserted from `segments`, in one statement; when their data does not fit the
+        table, one by one, so only the segments at fault are set aside."""
+        try:
+            return store.ingest(*segments)
+        except SegmentRejectedError as exc:
+            if len(segments) == 1:
+                self._reject(segments[0], exc)
+                return 0
+        written = 0
+        for segment in segments:
+            try:
+                written += store.ingest(segment)
+            except SegmentRejectedError as exc:
+                self._reject(segment, exc)
+        return written
+
+    def _track(self, segments: Sequence[Path]) -> None:
+        """Count the rows of segments this exporter did not write (a crashed run's, another
+        process's), and forget segments others removed."""
+        counts = {s: self.spool.count_rows(s) for s in segments if s not in self._pending}
+        listed = set(segments)
+        with self._spool_lock:
+            self._pending.update(counts)
+            for gone in [s for s in self._pending if s not in listed and not s.exists()]:
+                del self._pending[gone]
+            self._pending_rows = sum(self._pending.values())
+
+    def _forget(self, segments: Sequence[Path]) -> None:
+        with self._spool_lock:
+            for segment in segments:
+                self._pending_rows -= self._pending.pop(segment, 0)
 
     def _publish_pending(self) -> None:
         if self.publisher is not None and self._store is not None:
@@ -307,12 +382,14 @@ class DuckDBSpanExporter(SpanExporter):
         self._episode_started("store", "rows wait in the spool %s: %s", exc)
 
     def _reject(self, segment: Path, exc: SegmentRejectedError) -> None:
-        rows = self._pending.pop(segment, 0)
         try:
             kept = self.spool.reject(segment)
         except OSError:
             kept = segment
-        self._dropped += rows
+        with self._spool_lock:
+            rows = self._pending.pop(segment, 0)
+            self._pending_rows -= rows
+            self._dropped += rows
         _logger.error("%d rows were not written and are kept in %s: %s", rows, kept, exc)
 
     def _close_store(self) -> None:
@@ -336,12 +413,34 @@ class DuckDBSpanExporter(SpanExporter):
     def _after_fork_in_child(self) -> None:
         """A forked child must not touch the parent's open database (DuckDB's file lock is not
         inherited, so two processes would write it). It spools; the parent ingests the shared
-        spool on its next export, flush or shutdown."""
+        spool on its next drain, flush or shutdown. The parent's writer thread is not in the
+        child; the child starts its own on its first export."""
         self._lock = threading.Lock()
+        self._spool_lock = threading.Lock()
+        self._writer = None
+        self._wake = threading.Event()
         if self._store is not None:
             _inherited_stores.append(self._store)
             self._store = None
             self._spool_only = True
+
+
+def _groups(segments: Sequence[Path]) -> Iterator[list[Path]]:
+    """Consecutive runs of segments within `GROUP_SEGMENTS` and `GROUP_BYTES`."""
+    group: list[Path] = []
+    size = 0
+    for segment in segments:
+        try:
+            length = segment.stat().st_size
+        except FileNotFoundError:
+            continue
+        if group and (len(group) >= GROUP_SEGMENTS or size + length > GROUP_BYTES):
+            yield group
+            group, size = [], 0
+        group.append(segment)
+        size += length
+    if group:
+        yield group
 
 
 def _default_pricer() -> Pricer:

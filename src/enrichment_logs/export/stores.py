@@ -19,9 +19,9 @@ from enrichment_logs.export.store_url import DuckDBUrl, StoreUrl
 class Store(Protocol):
     """An open, migrated `enrichment_logs` table that spool segments are written to."""
 
-    def ingest(self, segment: Path) -> int:
-        """Insert a segment's rows not yet stored; returns rows inserted. Raises
-        `SegmentRejectedError` (never retry) or `StoreError` (retry later)."""
+    def ingest(self, *segments: Path) -> int:
+        """Insert the segments' rows not yet stored, in one transaction; returns rows inserted.
+        Raises `SegmentRejectedError` (never retry) or `StoreError` (retry later)."""
         ...
 
     @property
