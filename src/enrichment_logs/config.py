@@ -51,8 +51,9 @@ class Settings:
     spool_dir: Path | None = None
     """ENRICHMENT_LOGS_SPOOL_DIR: write-ahead spool; default `<db_path>.spool`."""
     publish_dir: Path | None = None
-    """ENRICHMENT_LOGS_PUBLISH_DIR: where the writer publishes the table as Parquet, one file per
-    UTC day, for readers that must not open the live file; default `<db_path>.parquet`."""
+    """ENRICHMENT_LOGS_PUBLISH_DIR: where the writer of a DuckDB file publishes its table, as a
+    DuckLake with a SQLite catalog, for readers that must not open the live file; default
+    `<db_path>.lake`."""
     publish_interval_seconds: float = 5.0
     """ENRICHMENT_LOGS_PUBLISH_INTERVAL_SECONDS: least time between two publishes (longer when a
     publish is costly, see `export.publish`); 0 turns publishing off."""
@@ -116,7 +117,7 @@ class Settings:
 
     @property
     def resolved_publish_dir(self) -> Path:
-        return self.publish_dir or self.resolved_store.sibling(".parquet")
+        return self.publish_dir or self.resolved_store.sibling(".lake")
 
     @classmethod
     def load(

@@ -1,5 +1,5 @@
-"""Reading while a pipeline writes: the analytics and the CLI read the Parquet files the writer
-publishes, never wait for the writer and never make it wait or spool."""
+"""Reading while a pipeline writes: the analytics and the CLI read the lake the writer publishes,
+never wait for the writer and never make it wait or spool."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ import pytest
 import enrichment_logs as el
 from enrichment_logs import analytics
 from enrichment_logs.analytics import AnalyticsError
-from enrichment_logs.analytics.connection import reading as analytics_connection
 from enrichment_logs.cli import main
-from tests.analytics.conftest import utc
+from enrichment_logs.export.exporter import DuckDBSpanExporter
+from tests.analytics.conftest import NoPrices, utc
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = 10
@@ -178,7 +178,7 @@ def test_the_analytics_and_the_cli_read_while_another_process_writes(
     assert writer.stats["rows_pending_in_spool"] == 0
     assert writer.stats["rows_dropped"] == 0
     assert analytics.get_enrichment_costs(db).totals.calls == writer.stats["rows_written"]
-    published = analytics.get_enrichment_costs(db.with_name(db.name + ".parquet"))
+    published = analytics.get_enrichment_costs(db.with_name(db.name + ".lake"))
     assert published.totals.calls == writer.stats["rows_written"]
 
 
@@ -188,7 +188,7 @@ def test_a_writer_that_publishes_nothing_is_named_in_the_error(tmp_path: Path) -
         analytics.get_enrichment_costs(db)
 
     assert "held by a process writing to it" in str(raised.value)
-    assert "unpublished.duckdb.parquet" in str(raised.value)
+    assert "unpublished.duckdb.lake" in str(raised.value)
 
 
 def test_analytics_in_the_writing_process_read_what_it_published(make_logs: Any) -> None:
@@ -204,8 +204,8 @@ def test_analytics_in_the_writing_process_read_what_it_published(make_logs: Any)
     assert analytics.get_enrichment_costs(logs.db_path).totals.known_cost == Decimal("0.01")
 
 
-def test_the_published_files_give_the_same_figures_as_the_file(db: Path) -> None:
-    published = db.with_name(db.name + ".parquet")
+def test_the_published_lake_gives_the_same_figures_as_the_file(db: Path) -> None:
+    published = db.with_name(db.name + ".lake")
     week = (utc(2024, 3, 4), utc(2024, 3, 11))
     for figures in (
         lambda source: analytics.get_enrichment_costs(source, group_by=("provider", "day")),
@@ -219,12 +219,15 @@ def test_the_published_files_give_the_same_figures_as_the_file(db: Path) -> None
         assert figures(published) == figures(db)
 
 
-def test_an_empty_publish_directory_is_a_log_without_calls(tmp_path: Path) -> None:
-    directory = tmp_path / "fresh.duckdb.parquet"
-    directory.mkdir()
+def test_a_lake_published_before_any_call_is_a_log_without_calls(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.duckdb"
+    exporter = DuckDBSpanExporter(db, pricer=NoPrices())
+    assert exporter.open_store()
+    assert exporter.force_flush()
+    exporter.shutdown()
 
+    directory = tmp_path / "fresh.duckdb.lake"
     costs = analytics.get_enrichment_costs(directory)
-
     assert (costs.totals.calls, costs.rows()) == (0, [])
     assert analytics.get_usage_trends(directory).rows() == []
 
@@ -234,23 +237,3 @@ def test_a_directory_of_something_else_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(AnalyticsError, match="without published enrichment logs"):
         analytics.get_top_leads(tmp_path)
-
-
-def test_files_published_before_a_column_existed_still_read_with_every_column(
-    db: Path, tmp_path: Path
-) -> None:
-    """A day file from an older schema lacks a newer column; the reader fills it with NULL."""
-    old = tmp_path / "published"
-    old.mkdir()
-    with duckdb.connect() as connection:
-        connection.execute(
-            f"COPY (SELECT * EXCLUDE (cache_write_tokens) FROM "
-            f"'{db.with_name(db.name + '.parquet')}/*.parquet') "
-            f"TO '{old}/enrichment_logs-2024-03-04.parquet' (FORMAT parquet)"
-        )
-
-    assert analytics.get_enrichment_costs(old).totals == analytics.get_enrichment_costs(db).totals
-    with analytics_connection(old) as connection:
-        assert connection.execute(
-            "SELECT count(*), count(cache_write_tokens) FROM enrichment_logs"
-        ).fetchone() == (12, 0)

@@ -1,6 +1,6 @@
 """`enrichment-logs forget --lead`: a lead who asks to be erased can be found nowhere a reader
 looks, in a DuckLake (tables, views, every older snapshot, data files, the catalog) or a DuckDB
-file (table, views, published Parquet, the spool); the other leads stay."""
+file (table, views, the published lake, the spool); the other leads stay."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_a_forgotten_lead_leaves_no_trace_in_a_lake(capsys, postgres, tmp_path):
 def test_a_forgotten_lead_leaves_no_trace_in_a_duckdb_file_or_its_published_files(capsys, tmp_path):
     db_path = tmp_path / "logs.duckdb"
     write_calls(str(db_path), batches=2, publish_interval_seconds=0.01)
-    published = tmp_path / "logs.duckdb.parquet"
+    published = tmp_path / "logs.duckdb.lake"
     assert found_in_files(published, GONE)
     # A row the pipeline could not write yet (the file was held): it must not land later.
     waiting = [row for row in read_rows(db_path) if row["lead_id"] == GONE.lead_id][:1]

@@ -45,8 +45,8 @@ def test_retain_deletes_old_calls_from_a_duckdb_file_and_its_published_files(cap
     assert code == 0, err
     assert "deleted 2 rows" in out
     assert {row["lead_id"] for row in read_rows(db_path)} == {KEPT.lead_id}
-    published = tmp_path / "logs.duckdb.parquet"
-    assert found_in_files(published, GONE) == []  # its day file (40 days ago) is gone
+    published = tmp_path / "logs.duckdb.lake"
+    assert found_in_files(published, GONE) == []  # no data file of the published lake holds it
     assert found_in_files(published, KEPT)
 
 

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import duckdb
 
+from enrichment_logs.export.lake import connect_lake
+from enrichment_logs.export.publish import is_published, published_lake
+
 
 def files_beside(db_path: Path) -> dict[Path, bytes]:
-    """The database, its WAL, the spool's segments, published Parquet files, the cache."""
+    """The database, its WAL, the spool's segments, the published lake's files, the cache."""
     found: dict[Path, bytes] = {}
     for path in sorted(db_path.parent.rglob("*")):
         if path.is_file() and path.relative_to(db_path.parent).parts[0].startswith(db_path.name):
@@ -21,20 +24,14 @@ def files_beside(db_path: Path) -> dict[Path, bytes]:
 
 
 def rows_as_text(db_path: Path) -> str:
-    """Every row of the table and of the published Parquet files, every column as text."""
+    """Every row of the table and of the lake its writer published, every column as text."""
     parts = []
     with duckdb.connect(str(db_path), read_only=True) as connection:
         parts.append(str(connection.execute("SELECT * FROM enrichment_logs").fetchall()))
-        published = db_path.with_name(db_path.name + ".parquet")
-        if any(published.glob("*.parquet")):
-            parts.append(
-                str(
-                    connection.execute(
-                        "SELECT * FROM read_parquet(?, union_by_name = true)",
-                        [str(published / "*.parquet")],
-                    ).fetchall()
-                )
-            )
+    published = db_path.with_name(db_path.name + ".lake")
+    if is_published(published):
+        with connect_lake(published_lake(published), read_only=True) as lake:
+            parts.append(str(lake.execute("SELECT * FROM enrichment_logs").fetchall()))
     return "\n".join(parts)
 
 

@@ -1,5 +1,5 @@
 """Everything enrichment-logs writes beside the database is private to its owner, whatever the
-umask: the database and its WAL, the spool and its segments, the published Parquet files and the
+umask: the database and its WAL, the spool and its segments, the published lake's files and the
 response cache are 0600, their directories 0700 (rows hold lead ids and, with capture on,
 request and response content)."""
 
@@ -59,7 +59,8 @@ def test_every_file_and_directory_beside_the_database_is_owner_only(tmp_path, pe
     names = set(seen)
     assert any(name.endswith(".jsonl") for name in names), names
     assert any(name.endswith(".wal") for name in names), names
-    assert any(name.endswith(".parquet") and "/" in name for name in names), names
+    assert any(name.endswith(".lake/enrichment_logs.sqlite") for name in names), names
+    assert any(name.endswith(".parquet") and "/data/" in name for name in names), names
     assert any(name.endswith(".cache") for name in names), names
     loose = {name: oct(mode) for name, mode in seen.items() if mode & 0o077}
     assert loose == {}

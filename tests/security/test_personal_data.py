@@ -1,5 +1,5 @@
 """With content capture off (the default), no prompt, response or lead personal data (name,
-email, phone) reaches any file: not the spool, the WAL, the database or the published Parquet.
+email, phone) reaches any file: not the spool, the WAL, the database or the published lake.
 The calls are still rows, with shapes, usage and costs."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """With content capture on, API keys are still scrubbed wherever they travel: headers, request
 and response bodies, URLs and error messages, through the real SDKs, raw HTTP and the manual API.
-No key reaches the spool, the WAL, the database or the published Parquet files.
+No key reaches the spool, the WAL, the database or the published lake.
 
 The keys look like real ones (`sk-proj-...`, `pplx-...`, `fc-...`, Exa's UUID). An Exa key is a
 plain UUID, like the log ids, so it is recognised by where it appears (an `x-api-key` header, an

@@ -1,8 +1,8 @@
 """Opening the database for reading: a path (read-only) or a connection the caller owns.
 
 Readers never wait for, nor block, the pipeline. While a process writes the DuckDB file, no other
-process can open it; the writer publishes the table as Parquet (`export.publish`), and a path
-held by a writer is read from those files instead (`<db>.parquet`, or
+process can open it; the writer publishes the table into a DuckLake (`export.publish`), and a
+path held by a writer is read from that lake instead, attached read-only (`<db>.lake`, or
 `ENRICHMENT_LOGS_PUBLISH_DIR`), as fresh as the writer's last publish. The publish directory
 itself may also be given.
 
@@ -28,6 +28,7 @@ import duckdb
 
 from enrichment_logs.config import ConfigurationError, Settings
 from enrichment_logs.export.duckdb_store import StoreError, is_duckdb_file
+from enrichment_logs.export.publish import is_published
 from enrichment_logs.export.store_url import DuckDBUrl, DuckLakeUrl, StoreUrlError, parse_store_url
 
 Database: TypeAlias = str | Path | DuckDBUrl | DuckLakeUrl | duckdb.DuckDBPyConnection
@@ -85,8 +86,8 @@ def require_table(connection: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def _opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The log at `path`: the DuckDB file read-only, or, while a writer holds it, the Parquet
-    files it publishes; a directory is read as published files."""
+    """The log at `path`: the DuckDB file read-only, or, while a writer holds it, the lake it
+    publishes; a directory is read as a publish directory."""
     found = path if path.is_dir() else _connect_file(path)
     if isinstance(found, Path):
         # Imported here: it builds on the views module, which builds on this one.
@@ -117,7 +118,7 @@ def _connect_file(path: Path) -> duckdb.DuckDBPyConnection | Path:
         if "lock" not in message.lower() and "different configuration" not in message:
             raise AnalyticsError(f"{path} could not be opened: {message}") from exc
         published = publish_dir_of(path)
-        if not published.is_dir():
+        if not is_published(published):
             raise AnalyticsError(
                 f"{path} is held by a process writing to it, which publishes nothing to "
                 f"{published} (publishing is off, or it has not started yet); read it once the "
@@ -159,7 +160,7 @@ def _connect_lake(url: DuckLakeUrl) -> duckdb.DuckDBPyConnection:
 
 def publish_dir_of(path: Path) -> Path:
     """Where the writer of the DuckDB file at `path` publishes it (`ENRICHMENT_LOGS_PUBLISH_DIR`,
-    else `<path>.parquet`), as `configure()` would resolve it."""
+    else `<path>.lake`), as `configure()` would resolve it."""
     try:
         return Settings.load({"db_path": path}).resolved_publish_dir
     except ConfigurationError as exc:

@@ -130,11 +130,12 @@ def _source(db: Path | DuckLakeUrl) -> Path | DuckLakeUrl:
     """The publish directory when there is one, so that following never holds the file (a
     DuckLake is read directly: its readers hold nothing)."""
     from enrichment_logs.analytics.connection import publish_dir_of
+    from enrichment_logs.export.publish import is_published
 
     if not isinstance(db, Path) or db.is_dir():
         return db
     published = publish_dir_of(db)
-    return published if published.is_dir() else db
+    return published if is_published(published) else db
 
 
 def _text_line(row: dict[str, Any]) -> None:

@@ -10,8 +10,9 @@ Lead data is personal data, and a deleted row must not stay reachable anywhere a
    rows are flushed, every data file with deleted rows is rewritten, every older snapshot is
    expired and the files no snapshot references are deleted, so time travel (`AT (VERSION =>
    n)`) cannot reach them either.
-4. Published Parquet: the day files whose rows changed are rewritten by the publisher's own code
-   (a day with no rows left is removed), then every published file is checked for the rows.
+4. The published lake of a DuckDB file (`export.publish`): the publisher's own code deletes the
+   rows from it, its history is erased as a DuckLake store's is (3.), then the lake is checked
+   for the rows.
 
 Both the request and response content (`request_data`, `response_data`) live in the deleted
 rows, so they go with them. What this cannot reach: copies outside the store (backups, exports,
@@ -35,7 +36,7 @@ import duckdb
 from enrichment_logs.config import Settings
 from enrichment_logs.export.duckdb_store import TABLE, DuckDBStore, StoreError, StoreLockedError
 from enrichment_logs.export.lake import LAKE, connect_lake, retrying_conflicts
-from enrichment_logs.export.publish import READ_GLOB, ParquetPublisher
+from enrichment_logs.export.publish import ParquetPublisher, is_published
 from enrichment_logs.export.store_url import DuckDBUrl, StoreUrl
 
 DELETE_RETRY_SECONDS: Final = 120.0
@@ -93,7 +94,9 @@ def delete_rows(
     url = settings.resolved_store
     _require_existing(url)
     from_spool = _write_spool(settings)
-    publish_dir = settings.resolved_publish_dir if settings.resolved_publish_dir.is_dir() else None
+    publish_dir = (
+        settings.resolved_publish_dir if is_published(settings.resolved_publish_dir) else None
+    )
     if isinstance(url, DuckDBUrl):
         store = _open_when_free(url.path, wait_seconds)
         try:
@@ -197,24 +200,29 @@ def _open_when_free(path: Path, wait_seconds: float) -> DuckDBStore:
 def _republish(
     connection: duckdb.DuckDBPyConnection, directory: Path | None, selection: Selection
 ) -> None:
-    """Rewrite the published day files whose rows changed, then make sure none holds the rows.
+    """Delete the rows from the published lake and its history, then make sure it holds none.
 
     The publisher logs a failure instead of raising (it must never disturb an export); here a
-    file that still holds deleted rows is an error.
+    lake that still holds deleted rows is an error.
     """
     if directory is None:
         return
-    ParquetPublisher(directory, interval_seconds=1.0).publish_pending(connection, rows_written=-1)
-    files = sorted(str(path) for path in directory.glob(READ_GLOB))
-    if not files:
-        return
-    left = connection.execute(
-        f"SELECT count(*) FROM read_parquet($files, union_by_name = true) WHERE {selection.where}",
-        {"files": files, **selection.parameters},
-    ).fetchone()
+    publisher = ParquetPublisher(directory, interval_seconds=1.0)
+    try:
+        publisher.publish_pending(connection, rows_written=-1)
+    finally:
+        publisher.close()
+    lake = connect_lake(publisher.lake, read_only=False)
+    try:
+        erase_history(lake)
+        left = lake.execute(
+            f"SELECT count(*) FROM {TABLE} WHERE {selection.where}", dict(selection.parameters)
+        ).fetchone()
+    finally:
+        lake.close()
     if left and left[0]:
         raise StoreError(
-            f"{left[0]} of the {selection.description} rows are still in the published files "
-            f"in {directory}: they could not be rewritten (see the warning above); fix the "
-            "directory and run this again"
+            f"{left[0]} of the {selection.description} rows are still in the lake published in "
+            f"{directory}: they could not be deleted (see the warning above); fix the directory "
+            "and run this again"
         )

@@ -69,17 +69,39 @@ def compact(url: DuckLakeUrl, *, keep: timedelta = DEFAULT_KEEP) -> Compaction:
         ):
             retrying_conflicts(connection, functools.partial(connection.execute, call), what=call)
         duplicates = remove_duplicates(connection)
-        now = datetime.now(UTC)
-        # Each returns a row per snapshot or file it removed (`SELECT count(*)` would skip it).
-        expired = _rows(connection, "ducklake_expire_snapshots", now - keep)
-        deleted = _rows(connection, "ducklake_cleanup_old_files", now - FILE_GRACE) + _rows(
-            connection, "ducklake_delete_orphaned_files", now - FILE_GRACE
-        )
+        expired, deleted = _expire_and_delete(connection, keep=keep, grace=FILE_GRACE)
         return Compaction(before, _data_files(connection), duplicates, expired, deleted)
     except duckdb.Error as exc:
         raise StoreError(f"could not compact {url}: {exc}") from exc
     finally:
         connection.close()
+
+
+def tidy(connection: duckdb.DuckDBPyConnection, *, keep: timedelta, grace: timedelta) -> int:
+    """Compaction for a lake with a single writer, run by that writer (the published lake of a
+    DuckDB file, `export.publish`): merge adjacent small files, rewrite files that are mostly
+    deleted rows, expire snapshots older than `keep` and delete the files unreferenced for
+    `grace`. Returns the number of files deleted. Raises `duckdb.Error`."""
+    for call in (
+        f"CALL ducklake_merge_adjacent_files('{LAKE}')",
+        f"CALL ducklake_rewrite_data_files('{LAKE}')",
+    ):
+        connection.execute(call)
+    return _expire_and_delete(connection, keep=keep, grace=grace)[1]
+
+
+def _expire_and_delete(
+    connection: duckdb.DuckDBPyConnection, *, keep: timedelta, grace: timedelta
+) -> tuple[int, int]:
+    """Expire snapshots older than `keep`, then delete the files no kept snapshot references
+    (and files no commit ever referenced) once `grace` old; (snapshots expired, files deleted)."""
+    now = datetime.now(UTC)
+    # Each returns a row per snapshot or file it removed (`SELECT count(*)` would skip the work).
+    expired = _rows(connection, "ducklake_expire_snapshots", now - keep)
+    deleted = _rows(connection, "ducklake_cleanup_old_files", now - grace) + _rows(
+        connection, "ducklake_delete_orphaned_files", now - grace
+    )
+    return expired, deleted
 
 
 def migrate(
