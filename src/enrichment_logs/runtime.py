@@ -44,6 +44,7 @@ from enrichment_logs.instrumentation.http import HttpProvidersInstrumentor
 from enrichment_logs.instrumentation.openai import OpenAIInstrumentor
 from enrichment_logs.instrumentation.routes import ProviderRoutes, set_routes
 from enrichment_logs.metrics import MetricsOutput, RowMetrics, meter_provider, unwatch, watch
+from enrichment_logs.otlp import otlp_configured
 from enrichment_logs.pricing.engine import CostEngine
 from enrichment_logs.pricing.usage import Pricer
 from enrichment_logs.tracing.attribution import ensure_attribution
@@ -201,7 +202,7 @@ def configure(
             overrides_path=settings.price_overrides,
             firecrawl_usd_per_credit=settings.firecrawl_usd_per_credit,
         )
-        meters = meter_provider(settings, otlp=_otlp_configured("metrics"))
+        meters = meter_provider(settings, otlp=otlp_configured("metrics"))
         row_metrics = [RowMetrics()] if meters is not None else []
         console_lines = ConsoleCostLines(settings.console)
         if settings.console != "off":
@@ -221,7 +222,7 @@ def configure(
             SpoolingBatchProcessor(exporter, max_queue_size=settings.max_queue_size)
         ]
         provider, created = _tracer_provider(settings)
-        if created and _otlp_configured("traces"):
+        if created and otlp_configured("traces"):
             processors.append(BatchSpanProcessor(OTLPSpanExporter()))
         ensure_attribution(provider)
         for processor in processors:
@@ -274,20 +275,6 @@ def _tracer_provider(settings: Settings) -> tuple[TracerProvider, bool]:
     provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
     trace.set_tracer_provider(provider)
     return provider, True
-
-
-def _otlp_configured(signal: str) -> bool:
-    """Spans (`traces`) or `metrics` also go out by OTLP (to the Collector) when the standard
-    variables ask for it.
-
-    A provider we join (the application's, or `opentelemetry-instrument`'s) has its own exporters.
-    """
-    if os.environ.get(f"OTEL_{signal.upper()}_EXPORTER", "").strip().lower() == "none":
-        return False
-    return any(
-        os.environ.get(name)
-        for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
-    )
 
 
 def _flush_on_exit(handle: EnrichmentLogs) -> None:

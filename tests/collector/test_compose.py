@@ -141,3 +141,16 @@ def test_the_image_installs_the_locked_dependencies_with_their_hashes():
     }
     assert copied <= kept
     assert all((REPOSITORY / path).exists() for path in copied)
+
+
+def test_prometheus_scrapes_the_ingest_services_metrics_port(compose):
+    prometheus = yaml.safe_load((REPOSITORY / "collector" / "prometheus.yml").read_text())
+    targets = {
+        target
+        for job in prometheus["scrape_configs"]
+        for config in job["static_configs"]
+        for target in config["targets"]
+    }
+    ingest = compose["services"]["ingest"]["environment"]
+    assert f"ingest:{ingest['ENRICHMENT_LOGS_METRICS_PORT']}" in targets
+    assert ingest["ENRICHMENT_LOGS_METRICS_HOST"] == "0.0.0.0"  # reachable from Prometheus

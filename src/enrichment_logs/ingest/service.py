@@ -1,4 +1,11 @@
-"""`IngestService`: the exporter, the writer and the HTTP server, started and stopped together."""
+"""`IngestService`: the exporter, the writer and the HTTP server, started and stopped together.
+
+The service reports its exporter's health (`enrichment_logs.exporter.*`: rows written, waiting in
+the spool, dropped; store failures) like `configure()` does: on `ENRICHMENT_LOGS_METRICS_PORT` for
+Prometheus and/or by OTLP. In a fleet the workers export spans, not rows, so the service's exporter
+is the one whose health the dashboards show. It records no per-call metrics: the workers do, and
+counting their calls again here would double every figure.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ from enrichment_logs.export.store_url import StoreUrl
 from enrichment_logs.ingest.server import OtlpHttpServer
 from enrichment_logs.ingest.wire import DEFAULT_MAX_BODY_BYTES
 from enrichment_logs.ingest.writer import SpanWriter, WriterLimits
+from enrichment_logs.metrics import MetricsOutput, meter_provider, unwatch, watch
+from enrichment_logs.otlp import otlp_configured
 from enrichment_logs.pricing.engine import CostEngine
 
 STOP_POLL_SECONDS: Final = 0.2
@@ -50,6 +59,8 @@ class IngestService:
         self._server: OtlpHttpServer | None = None
         self._writer: SpanWriter | None = None
         self._thread: threading.Thread | None = None
+        self._meters: MetricsOutput | None = None
+        self._exporter: DuckDBSpanExporter | None = None
 
     @property
     def db_path(self) -> Path:
@@ -77,10 +88,14 @@ class IngestService:
         exporter.open_store()
         writer = SpanWriter(exporter, self._limits.writer)
         try:
+            meters = meter_provider(self.settings, otlp=otlp_configured("metrics"))
             server = OtlpHttpServer(self._address, writer, self._limits.max_body_bytes)
         except BaseException:
             writer.close()
             raise
+        if meters is not None:
+            watch(exporter)
+        self._meters, self._exporter = meters, exporter
         self._writer, self._server = writer, server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -100,6 +115,10 @@ class IngestService:
         server.stop(grace_seconds)
         thread.join()
         writer.close()
+        if self._meters is not None:
+            self._meters.flush()
+        if self._exporter is not None:
+            unwatch(self._exporter)
 
     def __enter__(self) -> IngestService:
         return self.start()
