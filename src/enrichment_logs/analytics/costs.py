@@ -63,22 +63,29 @@ def get_enrichment_costs(
 def cost_report(
     connection: duckdb.DuckDBPyConnection, calls: CallFilter, keys: tuple[str, ...]
 ) -> CostReport:
-    """The report on an open connection (the lead details reuse it)."""
-    inputs = {"enrichment_calls": calls.calls_sql()}
-    total_sql = with_inputs(
-        f"SELECT {_COST_FIGURES} FROM enrichment_calls", ("enrichment_calls",), inputs
+    """The report on an open connection (the lead details reuse it).
+
+    The totals and the groups are the grouping sets of one query (all the calls, and each
+    group): one pass over the calls, and one look-up of a lead's calls instead of two.
+    """
+    columns = ", ".join(keys)
+    grouping = f"SELECT {columns}, {_COST_FIGURES}, grouping({columns}) <> 0 AS is_total"
+    body = (
+        f"{grouping} FROM enrichment_calls GROUP BY GROUPING SETS ((), ({columns}))"
+        if keys
+        else f"SELECT {_COST_FIGURES}, TRUE AS is_total FROM enrichment_calls"
     )
-    (total,) = fetch(connection, total_sql, calls.parameters)
-    groups: list[CostGroup] = []
-    if keys:
-        columns = ", ".join(keys)
-        order = ", ".join(f"{key} NULLS LAST" for key in keys)
-        body = f"SELECT {columns}, {_COST_FIGURES} FROM enrichment_calls GROUP BY {columns}"
-        sql = with_inputs(body, ("enrichment_calls",), inputs)
-        sql += f" ORDER BY known_cost DESC, calls DESC, {order}"
-        groups = [_group(row, keys) for row in fetch(connection, sql, calls.parameters)]
-    breakdown = Table(tuple(groups), (*keys, *columns_of(CostFigures)))
-    return CostReport(keys, CostFigures(**total), breakdown)
+    sql = with_inputs(body, ("enrichment_calls",), calls.inputs())
+    order = "".join(f", {key} NULLS LAST" for key in keys)
+    total, *rows = fetch(
+        connection,
+        f"{sql} ORDER BY is_total DESC, known_cost DESC, calls DESC{order}",
+        calls.parameters,
+    )
+    figures = columns_of(CostFigures)
+    groups = tuple(_group(row, keys) for row in rows)
+    breakdown = Table(groups, (*keys, *figures))
+    return CostReport(keys, CostFigures(**{name: total[name] for name in figures}), breakdown)
 
 
 def get_cost_per_enrichment(
@@ -91,7 +98,7 @@ def get_cost_per_enrichment(
     """
     calls = CallFilter(date_range)
     with reading(db) as connection:
-        sql = view_query("cost_per_enrichment", {"enrichment_calls": calls.calls_sql()})
+        sql = view_query("cost_per_enrichment", calls.inputs())
         rows = {
             row["unit"]: CostDistribution(**row) for row in fetch(connection, sql, calls.parameters)
         }
@@ -117,4 +124,5 @@ def _checked_group_by(group_by: Sequence[str]) -> tuple[str, ...]:
 
 def _group(row: dict[str, Any], keys: tuple[str, ...]) -> CostGroup:
     key = {name: row.pop(name) for name in keys}
+    del row["is_total"]
     return CostGroup(key=key, **row)

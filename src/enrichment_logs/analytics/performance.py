@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enrichment_logs.analytics.connection import Database, reading
 from enrichment_logs.analytics.filters import CallFilter, DateRange
-from enrichment_logs.analytics.queries import fetch
+from enrichment_logs.analytics.queries import fetch, snapshot
 from enrichment_logs.analytics.results import (
     ErrorCount,
     OperationPerformance,
@@ -22,8 +22,8 @@ def get_performance_metrics(
     Rates and percentiles cover the calls that reached the provider (see provider_performance.sql).
     """
     calls = CallFilter(date_range, provider)
-    inputs = {"enrichment_calls": calls.calls_sql()}
-    with reading(db) as connection:
+    inputs = calls.inputs()
+    with reading(db) as connection, snapshot(connection):
         operations = fetch(
             connection,
             view_query("provider_performance", inputs) + " ORDER BY provider, operation",

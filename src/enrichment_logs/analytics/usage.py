@@ -42,7 +42,7 @@ def get_usage_trends(
         raise AnalyticsError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     calls = CallFilter(date_range, provider)
     window = _WINDOW_OF_CALLS if date_range is None else _WINDOW_OF_RANGE
-    sql = view_query("usage_daily", {"enrichment_calls": calls.calls_sql(), "usage_window": window})
+    sql = view_query("usage_daily", {**calls.inputs(), "usage_window": window})
     with reading(db) as connection:
         rows = fetch(
             connection,

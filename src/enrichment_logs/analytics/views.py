@@ -17,7 +17,7 @@ from importlib import resources
 
 import duckdb
 
-from enrichment_logs.analytics.connection import AnalyticsError, require_table
+from enrichment_logs.analytics.connection import TABLE, AnalyticsError, require_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +78,21 @@ def create_views(connection: duckdb.DuckDBPyConnection) -> None:
 def with_inputs(body: str, reads: tuple[str, ...], replaced: Mapping[str, str]) -> str:
     """`body` preceded by CTEs for every view it reads, directly or not, in dependency order.
 
-    A view named in `replaced` is defined by the given SQL instead of its file (the filtered
-    calls, the caller's time window); the others by their own files. The result ends with
-    `AS result`, so a caller may append WHERE, ORDER BY and LIMIT.
+    A view named in `replaced` is defined by the given SQL instead of its file (the caller's
+    time window); the others by their own files. `replaced` may also narrow the table itself
+    (`enrichment_logs`, such as `SELECT * FROM enrichment_logs WHERE ...`): a CTE is not in
+    scope in its own definition, so the table it shadows is the one it reads. The result ends
+    with `AS result`, so a caller may append WHERE, ORDER BY and LIMIT.
 
     The CTEs are NOT MATERIALIZED, like the views they stand for: DuckDB would otherwise
     materialize a CTE read twice (every column of every call, for `usage_daily` or
     `cost_per_enrichment`), four times slower than reading the table twice.
     """
     needed = _closure(reads)
+    names = [TABLE] if TABLE in replaced else []
+    names += [name for name in VIEW_NAMES if name in needed]
     definitions = [
-        f"{name} AS NOT MATERIALIZED (\n{replaced.get(name, view_sql(name))}\n)"
-        for name in VIEW_NAMES
-        if name in needed
+        f"{name} AS NOT MATERIALIZED (\n{replaced.get(name) or view_sql(name)}\n)" for name in names
     ]
     prefix = "WITH " + ",\n".join(definitions) + "\n" if definitions else ""
     return f"{prefix}SELECT * FROM (\n{body}\n) AS result"
