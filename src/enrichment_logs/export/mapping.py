@@ -83,7 +83,11 @@ def is_tool_call(attributes: Mapping[str, object] | None) -> bool:
 def span_to_row(span: ReadableSpan, pricer: Pricer) -> dict[str, object] | None:
     """The row for a tool-call span (keys are the table's columns), or None for any other span."""
     attributes: dict[str, object] = dict(span.attributes or {})
-    if not all(type(key) is str for key in attributes) or not "".join(attributes).isascii():
+    try:
+        plain_keys = "".join(attributes).isascii()  # one C call; a key that is no str raises
+    except TypeError:
+        plain_keys = False
+    if not plain_keys:
         attributes = {_safe_key(key): value for key, value in attributes.items()}
     if not is_tool_call(attributes):
         return None
@@ -164,6 +168,8 @@ class _RowBuilder:
             if value is None or value == "":
                 continue
             self._used.add(key)
+            if type(value) is str and value.isascii():  # what our own spans carry
+                return value
             if ids and isinstance(value, int) and not isinstance(value, bool):
                 if abs(value) <= _BIGINT_MAX:
                     return str(value)
