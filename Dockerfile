@@ -15,13 +15,13 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN python -m pip install --no-deps --no-build-isolation . && rm -rf /app/src
 
-# An unprivileged user that owns the log; the published Parquet directory is readable by others
+# An unprivileged user that owns the log; the published lake's directory is readable by others
 # (Grafana's user), and the publisher gives its files the same read bits. /lake (a DuckLake's data
 # files) and /spool (a worker's spool) are its own too: new named volumes mounted there inherit it.
 RUN groupadd --gid 10001 enrichment \
     && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin enrichment \
     && install -d -o enrichment -g enrichment -m 0700 /data \
-    && install -d -o enrichment -g enrichment -m 0755 /data/enrichment_logs.duckdb.parquet \
+    && install -d -o enrichment -g enrichment -m 0755 /data/enrichment_logs.duckdb.lake \
     && install -d -o enrichment -g enrichment -m 0700 /lake /spool
 USER enrichment
 ENV ENRICHMENT_LOGS_DB_PATH=/data/enrichment_logs.duckdb

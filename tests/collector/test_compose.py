@@ -82,20 +82,18 @@ def test_grafana_needs_an_admin_password_and_allows_no_anonymous_access(compose)
     assert environment["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
-def test_grafana_reads_the_parquet_the_ingest_service_publishes(compose):
-    """The contract: the writer publishes to `<db_path>.parquet`; Grafana mounts only that, where
-    the dashboards' SQL reads it."""
+def test_grafana_reads_the_lake_the_ingest_service_publishes(compose):
+    """The contract: the writer publishes a lake to `<db_path>.lake`; Grafana mounts only that,
+    read-only and at the same path (its catalog records the data files' absolute path), and its
+    DuckDB datasource attaches that lake's catalog."""
     ingest, grafana = compose["services"]["ingest"], compose["services"]["grafana"]
-    published = ingest["environment"]["ENRICHMENT_LOGS_DB_PATH"] + ".parquet"
+    published = ingest["environment"]["ENRICHMENT_LOGS_DB_PATH"] + ".lake"
     assert f"published:{published}" in ingest["volumes"]
-    [seen_at] = [
-        volume.split(":")[1] for volume in grafana["volumes"] if volume.startswith("published:")
-    ]
-    assert f"published:{seen_at}:ro" in grafana["volumes"]
+    assert f"published:{published}:ro" in grafana["volumes"]
     assert not any(volume.startswith("ingest-data:") for volume in grafana["volumes"])
-    dashboards = [path.read_text() for path in (REPOSITORY / "grafana").rglob("*.json")]
-    assert dashboards
-    assert all(f"{seen_at}/*.parquet" in dashboard for dashboard in dashboards)
+    assert grafana["environment"]["ENRICHMENT_LOGS_LAKE"] == (
+        f"ducklake:sqlite:{published}/enrichment_logs.sqlite"
+    )
 
 
 def test_grafana_finds_the_dashboards_where_they_are_mounted(compose):

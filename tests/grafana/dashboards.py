@@ -195,13 +195,6 @@ def sql_variable_queries() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def constant(dashboard: Mapping[str, Any], name: str) -> str:
-    for variable in dashboard["templating"]["list"]:
-        if variable["name"] == name:
-            return str(variable["query"])
-    raise KeyError(name)
-
-
 def selections(
     dashboard: Mapping[str, Any], options: Mapping[str, Sequence[str]]
 ) -> dict[str, Selection]:

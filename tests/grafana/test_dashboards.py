@@ -27,7 +27,6 @@ UIDS = {
 }
 SCHEMA_VERSION = 42
 """The latest dashboard schema (Grafana 12 and 13: `LATEST_VERSION` of its migrations)."""
-PUBLISHED_LOG = "read_parquet('${parquet_glob:raw}', union_by_name = true)"
 
 
 def test_the_four_dashboards_parse_with_stable_uids_and_the_current_schema():
@@ -92,12 +91,12 @@ def test_sql_names_a_format_for_every_variable():
                 assert match.group(2), (target.name, match.group(0))
 
 
-def test_sql_panels_read_the_published_parquet_as_tables():
+def test_sql_panels_read_the_table_as_every_store_names_it():
+    """`enrichment_logs` (the view the datasource's initSql makes over the attached lake), and no
+    path to files: the same SQL runs on the published lake, a lake store and a DuckDB file."""
     for target in targets(DUCKDB_TYPE):
-        assert PUBLISHED_LOG in target.text, target.name
-        assert not re.search(r"\b(FROM|JOIN)\s+enrichment_", target.text), (
-            target.name
-        )  # no such table
+        assert re.search(r"\bFROM enrichment_logs\b", target.text), target.name
+        assert not re.search(r"read_parquet|'/", target.text), target.name
         assert target.query["format"] == "table", target.name  # zero rows: "No data", not an error
 
 
@@ -126,6 +125,10 @@ def test_provisioning_keeps_duckdb_in_memory_and_finds_the_dashboards():
     duckdb = provisioned_datasources()["enrichment-duckdb"]
     assert duckdb["type"] == DUCKDB_TYPE
     assert duckdb["jsonData"]["path"] == ""  # never the live .duckdb file: the writer owns it
+    init_sql = duckdb["jsonData"]["initSql"]
+    assert "ATTACH IF NOT EXISTS '${ENRICHMENT_LOGS_LAKE}'" in init_sql
+    assert "(READ_ONLY)" in init_sql
+    assert init_sql.count("$") == 1  # Grafana reads any other `$` as an environment variable
     prometheus = provisioned_datasources()["prometheus"]
     assert prometheus["url"] == "${PROMETHEUS_URL}"
     provider = yaml.safe_load((GRAFANA / "provisioning/dashboards/dashboards.yaml").read_text())
@@ -142,6 +145,7 @@ def test_provisioning_keeps_duckdb_in_memory_and_finds_the_dashboards():
         r"ARG GRAFANA_VERSION=\d+\.\d+\.\d+\n",
         r"FROM grafana/grafana:\$\{GRAFANA_VERSION\}-ubuntu\n",
         r"ARG DUCKDB_PLUGIN_VERSION=0\.4\.5\n",
+        r"ARG DUCKDB_VERSION=1\.5\.4\n",
         r"GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=motherduck-duckdb-datasource \\",
         r"GF_AUTH_ANONYMOUS_ENABLED=false",
     ],
@@ -149,6 +153,16 @@ def test_provisioning_keeps_duckdb_in_memory_and_finds_the_dashboards():
 def test_the_image_pins_an_ubuntu_grafana_and_the_plugin(pinned: str):
     """The plugin needs glibc (not Alpine), bundles DuckDB 1.5.4 at 0.4.5, and is unsigned."""
     assert re.search(pinned, (GRAFANA / "Dockerfile").read_text())
+
+
+def test_the_image_installs_every_extension_the_init_sql_loads_where_it_loads_them():
+    init_sql = provisioned_datasources()["enrichment-duckdb"]["jsonData"]["initSql"]
+    dockerfile = (GRAFANA / "Dockerfile").read_text()
+    [directory] = re.findall(r"SET extension_directory = '([^']+)';", init_sql)
+    assert f"SET extension_directory = '{directory}';" in dockerfile
+    loaded = re.findall(r"\bLOAD (\w+);", init_sql)
+    assert set(loaded) == {"ducklake", "sqlite_scanner", "postgres_scanner"}
+    assert set(re.findall(r"\bINSTALL (\w+);", dockerfile)) == set(loaded)
 
 
 def test_the_dashboards_directory_holds_only_dashboards():

@@ -115,7 +115,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         workload = subprocess.Popen(
             [
                 *(sys.executable, str(WORKLOAD), "phases"),
-                *("--db", str(directory / "logs.duckdb"), "--metrics-port", str(metrics_port)),
+                *("--store", str(directory / "logs.duckdb"), "--metrics-port", str(metrics_port)),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

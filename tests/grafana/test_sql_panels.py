@@ -1,12 +1,12 @@
 """Every SQL panel and variable, expanded as Grafana and the DuckDB plugin expand them, runs on
-DuckDB 1.5.4 over the Parquet a pipeline publishes, while that pipeline keeps writing, and
-returns rows of types Grafana can show; the exact figures equal the analytics API's."""
+DuckDB 1.5.4 set up by the datasource's initSql: over the lake a pipeline publishes while that
+pipeline keeps writing (no error retried), and over a DuckLake store; it returns rows of types
+Grafana can show, and the exact figures equal the analytics API's."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,9 +19,7 @@ from enrichment_logs import analytics
 from tests.grafana import grafana_duckdb
 from tests.grafana.dashboards import (
     DUCKDB_TYPE,
-    Selection,
     Target,
-    constant,
     dashboards,
     expand_sql,
     selections,
@@ -50,7 +48,8 @@ not plottable: sum() of integers is HUGEINT), nor unsigned, UUID, JSON, lists or
 @dataclass
 class Writer:
     db_path: Path
-    publish_dir: Path
+    lake: str
+    """The published lake, as the datasource attaches it."""
     process: subprocess.Popen[str]
     started: datetime
 
@@ -61,47 +60,66 @@ class Writer:
             assert self.process.wait(timeout=60) == 0
 
 
-@pytest.fixture(scope="module")
-def writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writer]:
-    """The reference pipeline writing and publishing Parquet, until the module is done."""
-    grafana_duckdb.install()
-    db_path = tmp_path_factory.mktemp("grafana") / "logs.duckdb"
-    started = datetime.now(UTC)
+def start_writer(store: str) -> subprocess.Popen[str]:
+    """The reference pipeline writing to `store` round after round, once its first round is
+    written (and, for a DuckDB file, published)."""
     process = subprocess.Popen(
-        [sys.executable, str(WORKLOAD), "rounds", "--db", str(db_path)],
+        [sys.executable, str(WORKLOAD), "rounds", "--store", store],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "ready"
-    running = Writer(db_path, db_path.with_name(db_path.name + ".parquet"), process, started)
+    return process
+
+
+@pytest.fixture(scope="module")
+def writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writer]:
+    """The reference pipeline writing a DuckDB file and publishing its lake every 0.2 s, until
+    the module is done."""
+    grafana_duckdb.install()
+    db_path = tmp_path_factory.mktemp("grafana") / "logs.duckdb"
+    started = datetime.now(UTC)
+    process = start_writer(str(db_path))
+    lake = f"ducklake:sqlite:{db_path}.lake/enrichment_logs.sqlite"
+    running = Writer(db_path, lake, process, started)
     yield running
     running.stop()
 
 
-def glob(writer: Writer) -> str:
-    return str(writer.publish_dir / "*.parquet")
+@dataclass(frozen=True)
+class LakeStore:
+    url: str
+    started: datetime
 
 
-def variable_options(writer: Writer) -> dict[tuple[str, str], list[str]]:
+@pytest.fixture(scope="module")
+def lake_store(tmp_path_factory: pytest.TempPathFactory) -> LakeStore:
+    """A `ducklake:sqlite:` store the reference pipeline wrote a few rounds to."""
+    grafana_duckdb.install()
+    url = f"ducklake:sqlite:{tmp_path_factory.mktemp('grafana-lake') / 'catalog.sqlite'}"
+    started = datetime.now(UTC)
+    process = start_writer(url)
+    assert process.stdin is not None
+    process.stdin.close()  # it finishes its round and exits
+    assert process.wait(timeout=120) == 0
+    return LakeStore(url, started)
+
+
+def variable_options(lake: str) -> dict[tuple[str, str], list[str]]:
     """Each SQL query variable's options, from its query run as Grafana runs it."""
     found = sql_variable_queries()
-    queries = []
-    for dashboard_title, _, variable in found:
-        dashboard = next(d for d in dashboards().values() if d["title"] == dashboard_title)
-        assert constant(dashboard, "parquet_glob")
-        queries.append(variable["query"].replace("${parquet_glob:raw}", glob(writer)))
-    results = grafana_duckdb.run(queries, retry_torn_reads=writer.process.poll() is None)
+    results = grafana_duckdb.run([variable["query"] for _, _, variable in found], lake=lake)
     return {
         (title, name): [str(row[0]) for row in result.rows]
         for (title, name, _), result in zip(found, results, strict=True)
     }
 
 
-def expanded_panels(writer: Writer) -> list[tuple[Target, str]]:
+def expanded_panels(lake: str, started: datetime) -> list[tuple[Target, str]]:
     """Every SQL target with the dashboard opened on a range that covers the run."""
-    options = variable_options(writer)
+    options = variable_options(lake)
     # Provider performance takes its providers from Prometheus (label values of the calls
     # counter): the providers that made calls, which are those in the log.
     providers = options[("Enrichment costs", "provider")]
@@ -111,14 +129,13 @@ def expanded_panels(writer: Writer) -> list[tuple[Target, str]]:
             name: values for (title, name), values in options.items() if title == dashboard["title"]
         }
         chosen = selections(dashboard, {"provider": providers, **own})
-        chosen["parquet_glob"] = Selection((glob(writer),))
         for target in targets(DUCKDB_TYPE):
             if target.dashboard != dashboard["title"]:
                 continue
             sql = expand_sql(
                 target.query["rawSql"],
                 chosen,
-                writer.started - timedelta(hours=1),
+                started - timedelta(hours=1),
                 datetime.now(UTC) + timedelta(hours=1),
                 interval_ms=60_000,
             )
@@ -127,7 +144,7 @@ def expanded_panels(writer: Writer) -> list[tuple[Target, str]]:
 
 
 def test_every_sql_variable_resolves(writer: Writer):
-    options = variable_options(writer)
+    options = variable_options(writer.lake)
     assert options
     for (title, name), values in options.items():
         assert values, f"{title}: ${name} has no options"
@@ -140,21 +157,27 @@ def test_every_sql_variable_resolves(writer: Writer):
 
 
 def test_every_sql_panel_runs_on_duckdb_154_while_the_pipeline_writes(writer: Writer):
-    panels = expanded_panels(writer)
+    panels = expanded_panels(writer.lake, writer.started)
     assert len(panels) >= 20
-    torn_reads = 0
-    for _ in range(3):  # the writer replaces the day's file every 0.2 s meanwhile
-        results = grafana_duckdb.run([sql for _, sql in panels], retry_torn_reads=True)
+    for _ in range(3):  # the writer publishes every 0.2 s meanwhile; no error is retried
+        results = grafana_duckdb.run([sql for _, sql in panels], lake=writer.lake)
         for (target, _), result in zip(panels, results, strict=True):
             check_result(target, result)
-            torn_reads += result.torn_reads
     assert writer.process.poll() is None, "the writer stopped"
-    if torn_reads:
-        warnings.warn(
-            f"{torn_reads} of {3 * len(panels)} panel queries met a torn read while the day's "
-            "Parquet file was being replaced and were retried (see grafana_duckdb.py)",
-            stacklevel=1,
-        )
+
+
+def test_every_sql_panel_runs_unchanged_on_a_ducklake_store(lake_store: LakeStore):
+    panels = expanded_panels(lake_store.url, lake_store.started)
+    results = grafana_duckdb.run([sql for _, sql in panels], lake=lake_store.url)
+    for (target, _), result in zip(panels, results, strict=True):
+        check_result(target, result)
+    [spend] = [
+        result
+        for (target, _), result in zip(panels, results, strict=True)
+        if target.panel["title"] == "Spend by provider, operation and model"
+    ]
+    costs = analytics.get_enrichment_costs(lake_store.url)
+    assert sum(row["calls"] for row in rows_of(spend)) == costs.totals.calls
 
 
 def check_result(target: Target, result: grafana_duckdb.Result) -> None:
@@ -170,8 +193,12 @@ def check_result(target: Target, result: grafana_duckdb.Result) -> None:
 
 
 def panel_result(writer: Writer, title: str) -> grafana_duckdb.Result:
-    [sql] = [sql for target, sql in expanded_panels(writer) if target.panel["title"] == title]
-    [result] = grafana_duckdb.run([sql])
+    [sql] = [
+        sql
+        for target, sql in expanded_panels(writer.lake, writer.started)
+        if target.panel["title"] == title
+    ]
+    [result] = grafana_duckdb.run([sql], lake=writer.lake)
     return result
 
 
@@ -180,8 +207,8 @@ def rows_of(result: grafana_duckdb.Result) -> list[dict[str, Any]]:
 
 
 def test_exact_panels_equal_the_analytics_figures(writer: Writer):
-    """Once the writer has stopped (and published everything), the panels' figures are the
-    analytics API's, which reads the database itself."""
+    """Once the writer has stopped (and published everything), the panels' figures over the
+    published lake are the analytics API's, which reads the database itself."""
     writer.stop()
     spend = rows_of(panel_result(writer, "Spend by provider, operation and model"))
     costs = analytics.get_enrichment_costs(writer.db_path)

@@ -1,8 +1,8 @@
 """A pipeline process for the dashboard tests: the reference pipeline against the emulator.
 
-`rounds`: enrich six new leads round after round, publishing Parquet every 0.2 s, until stdin
-closes (a writer that stays active while the tests read). Prints `ready` once the first round is
-published.
+`rounds`: enrich six new leads round after round until stdin closes (a writer that stays active
+while the tests read); a DuckDB file's writer publishes its lake every 0.2 s. Prints `ready` once
+the first round is written and published.
 
 `phases` (with `--metrics-port`): phase A enriches two leads with no faults, so every cost series
 exists; a quiet gap; phase B enriches more leads with faults (Exa down) and a retried failure
@@ -37,7 +37,7 @@ def say(*words: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=("rounds", "phases"))
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--store", required=True, help="a DuckDB file's path or a store URL")
     parser.add_argument("--metrics-port", type=int)
     parser.add_argument("--gap", type=float, default=2.0)
     options = parser.parse_args()
@@ -50,7 +50,7 @@ def main() -> None:
     threading.Thread(target=wait_for_stdin_to_close, daemon=True).start()
     with ProviderEmulator(seed=11) as emulator:
         handle = el.configure(
-            options.db,
+            store=options.store,
             console="off",
             provider_routes=emulator_routes(emulator),
             publish_interval_seconds=0.2,
