@@ -30,6 +30,7 @@ from enrichment_logs.analytics import (
     get_usage_trends,
 )
 from enrichment_logs.analytics.html_report import render_report
+from tests.analytics.cli_runs import parsed, run
 from tests.analytics.conftest import CALLS, Call, at, utc, write_calls
 from tests.debian import require_command
 
@@ -388,6 +389,46 @@ def test_a_report_over_less_than_two_days_is_hourly(rendered: Rendered) -> None:
     assert section.data("interval") == "hour"
     buckets = {rect.data("bucket") for rect in section.find_all("rect")}
     assert buckets == {"2024-03-04T10:00:00+00:00"}
+
+
+# The shared calls start on 2024-03-04 and end on 2024-03-07 (UTC).
+TWO_CALLS_APART = {
+    "hours": ("2024-03-04T10:00:00+00:00", "2024-03-05T09:00:00+00:00"),
+    "months": ("2024-01-02T10:00:00+00:00", "2024-06-28T09:00:00+00:00"),
+}
+
+
+@pytest.mark.parametrize(
+    ("log", "window", "interval"),
+    [
+        ("shared", (), "day"),  # all calls: 3 days
+        ("shared", ("--from", "2024-03-04T12:00", "--to", "2024-03-06"), "hour"),  # 36 h, 3 days
+        ("shared", ("--from", "2024-03-01", "--to", "2024-03-11"), "day"),
+        ("shared", ("--from", "2024-01-01", "--to", "2024-07-01"), "week"),
+        ("hours", (), "hour"),  # all calls: 23 hours
+        ("months", (), "week"),  # all calls: 6 months
+    ],
+)
+def test_the_terminal_and_the_html_report_chart_trends_at_the_same_interval(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    log: str,
+    window: tuple[str, ...],
+    interval: str,
+) -> None:
+    if log != "shared":
+        calls = tuple(Call(at(moment), "exa", "search", 50) for moment in TWO_CALLS_APART[log])
+        db = write_calls(tmp_path / "log.duckdb", calls)
+    page = tmp_path / "report.html"
+
+    code, out, _ = run(capsys, "report", "--db", str(db), *window, "--format", "json")
+    assert code == 0
+    written = run(capsys, "report", "--db", str(db), *window, "--format", "html", "-o", str(page))
+    assert written[0] == 0
+
+    assert parsed(out)["trends"]["interval"] == interval
+    assert parse(page.read_text()).one("section", id="usage-trends").data("interval") == interval
 
 
 def test_an_empty_log_renders_a_page_that_says_so(empty_db: Path) -> None:

@@ -50,7 +50,7 @@ from enrichment_logs.analytics.svg_charts import (
     column_chart,
     range_chart,
 )
-from enrichment_logs.analytics.usage import Interval, get_usage_trends
+from enrichment_logs.analytics.usage import first_and_last_call, get_usage_trends, readable_interval
 
 TOP_N: Final = 10
 """How many leads and companies the page ranks."""
@@ -65,9 +65,6 @@ _OTHER_COLORS: Final = ("#e64980", "#15aabf", "#fab005", "#82c91e", "#be4bdb", "
 
 NO_FIGURE: Final = "\u2013"
 """An en dash: what the page shows where a figure does not exist (no call reached a provider)."""
-
-_HOURLY_DAYS: Final = 2
-_DAILY_DAYS: Final = 120
 
 
 def render_report(
@@ -112,9 +109,11 @@ def _gather(
     costs = get_enrichment_costs(connection, group_by=("provider", "operation", "model"), **filters)
     by_provider = get_enrichment_costs(connection, group_by=("provider",), **filters)
     performance = get_performance_metrics(connection, **filters)
-    daily = get_usage_trends(connection, interval="day", date_range=date_range, provider=provider)
-    days = sorted({point.bucket_start for point in daily.points})
-    trends = _at_readable_interval(connection, daily, len(days), date_range, provider)
+    calls = None if date_range else first_and_last_call(connection, provider=provider)
+    interval = readable_interval(date_range, calls)
+    trends = get_usage_trends(
+        connection, interval=interval, date_range=date_range, provider=provider
+    )
     colors = _provider_colors(group.key["provider"] for group in by_provider.breakdown)
     operations = performance.operations
     reached = sum(row.successes + row.errors for row in operations)
@@ -130,30 +129,12 @@ def _gather(
         "success_rate": None if reached == 0 else sum(r.successes for r in operations) / reached,
         "errors": sum(row.errors for row in operations),
         "retries": sum(row.retries for row in operations),
-        "days": (days[0], days[-1]) if days else None,
+        "days": None if calls is None else (calls[0].date(), calls[1].date()),  # UTC days
         "cost_chart": _cost_chart(by_provider.breakdown, colors),
         "latency_chart": _latency_chart(operations),
         "trend_charts": _trend_charts(trends, colors),
         "unknown_in_trends": sum(point.unknown_cost_calls for point in trends.points),
     }
-
-
-def _at_readable_interval(
-    connection: duckdb.DuckDBPyConnection,
-    daily: UsageTrends,
-    days: int,
-    date_range: DateRange | None,
-    provider: str | None,
-) -> UsageTrends:
-    """Hourly over up to two days, weekly beyond 120 days, else the daily trends as they are."""
-    interval: Interval
-    if days <= _HOURLY_DAYS:
-        interval = "hour"
-    elif days > _DAILY_DAYS:
-        interval = "week"
-    else:
-        return daily
-    return get_usage_trends(connection, interval=interval, date_range=date_range, provider=provider)
 
 
 def _source_name(db: Database, connection: duckdb.DuckDBPyConnection) -> str:

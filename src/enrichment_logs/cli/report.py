@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from enrichment_logs.cli.log_options import (
     add_db_argument,
@@ -38,9 +37,6 @@ if TYPE_CHECKING:
         UsageTrends,
     )
     from enrichment_logs.export.store_url import DuckLakeUrl
-
-HOURLY_UP_TO: Final = timedelta(days=2)
-"""A range up to this long is shown per hour; longer ones (and no range) per day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +63,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     report.add_argument(
         "--interval",
         metavar="UNIT",
-        help="hour, day or week for the trends (default: hour for ranges up to 2 days, else day)",
+        help="hour, day or week for the trends (default: hour up to 2 days, day up to 120, "
+        "else week)",
     )
     add_output_arguments(report, ("table", "json", "csv", "html"))
     report.set_defaults(handler=run)
@@ -96,24 +93,20 @@ def build_report(
 ) -> Report:
     from enrichment_logs import analytics
     from enrichment_logs.analytics.connection import reading
+    from enrichment_logs.analytics.usage import first_and_last_call, readable_interval
 
-    chosen = cast("Interval", _interval(interval, date_range))
     filters: dict[str, Any] = {"date_range": date_range, "provider": provider}
     with reading(db) as connection:
+        if interval is None:
+            calls = None if date_range else first_and_last_call(connection, provider=provider)
+            interval = readable_interval(date_range, calls)
+        chosen = cast("Interval", interval)  # checked by get_usage_trends
         return Report(
             costs=analytics.get_enrichment_costs(connection, **filters),
             performance=analytics.get_performance_metrics(connection, **filters),
             trends=analytics.get_usage_trends(connection, interval=chosen, **filters),
             lead=None if lead_id is None else analytics.get_lead_cost_details(connection, lead_id),
         )
-
-
-def _interval(interval: str | None, date_range: DateRange | None) -> str:
-    if interval is not None:
-        return interval  # checked by get_usage_trends
-    if date_range is not None and date_range[1] - date_range[0] <= HOURLY_UP_TO:
-        return "hour"
-    return "day"
 
 
 def _sections(report: Report) -> list[Section]:
