@@ -25,7 +25,7 @@ from enrichment_logs import semconv
 from enrichment_logs.export.exporter import DuckDBSpanExporter
 from enrichment_logs.export.lake import connect_lake
 from enrichment_logs.export.mapping import span_to_row
-from enrichment_logs.export.publish import ParquetPublisher, published_lake
+from enrichment_logs.export.publish import LakePublisher, published_lake
 from enrichment_logs.export.spool import Spool
 
 DAY_1 = datetime(2024, 3, 4, tzinfo=UTC)
@@ -134,7 +134,7 @@ def test_a_publish_inserts_only_the_rows_the_lake_lacks(db_path, pricer, calls_o
 
 def test_publishing_waits_for_its_interval_and_publish_pending_does_not(table, tmp_path):
     now = [0.0]
-    publisher = ParquetPublisher(tmp_path / "lake", 10.0, clock=lambda: now[0])
+    publisher = LakePublisher(tmp_path / "lake", 10.0, clock=lambda: now[0])
     publisher.publish_if_due(table, rows_written=5)
     assert _published(publisher.directory) == (5, 5)
 
@@ -186,7 +186,7 @@ def test_a_reader_never_fails_nor_sees_a_partial_publish_while_the_writer_publis
     older batch every tenth time, with maintenance (merging files, expiring snapshots, deleting
     files) every 0.5 s; a reader in another process keeps one connection and queries all along."""
     directory, stop = tmp_path / "lake", tmp_path / "stop"
-    publisher = ParquetPublisher(
+    publisher = LakePublisher(
         directory, 1.0, maintenance_interval_seconds=0.5, file_grace=timedelta(seconds=1)
     )
     table.execute("CREATE TEMP TABLE template AS FROM enrichment_logs LIMIT 1")
@@ -253,7 +253,7 @@ def crash_after_committing(db_path: str) -> None:
         exporter.shutdown()
         if first:
             with duckdb.connect(db_path) as table:
-                publisher = ParquetPublisher(lake_dir(Path(db_path)), 3600)
+                publisher = LakePublisher(lake_dir(Path(db_path)), 3600)
                 publisher.publish_pending(table, rows_written=2)
     os._exit(0)
 
@@ -288,7 +288,7 @@ def test_rows_committed_but_not_published_before_a_crash_are_published_once_by_t
 
 
 def test_rows_deleted_from_the_table_leave_the_lake(table, tmp_path):
-    publisher = ParquetPublisher(tmp_path / "lake", 1.0)
+    publisher = LakePublisher(tmp_path / "lake", 1.0)
     publisher.publish_pending(table, rows_written=5)
     table.execute("DELETE FROM enrichment_logs WHERE lead_id LIKE 'a-%'")  # all of day 1
     table.execute("DELETE FROM enrichment_logs WHERE lead_id = 'b-0'")
@@ -303,13 +303,13 @@ def test_rows_deleted_from_the_table_leave_the_lake(table, tmp_path):
 
 def test_a_column_added_to_the_table_is_added_to_the_lake_with_the_tables_values(table, tmp_path):
     directory = tmp_path / "lake"
-    first = ParquetPublisher(directory, 1.0)
+    first = LakePublisher(directory, 1.0)
     first.publish_pending(table, rows_written=5)
     first.close()
     table.execute("ALTER TABLE enrichment_logs ADD COLUMN reviewer VARCHAR")
     table.execute("UPDATE enrichment_logs SET reviewer = 'ann' WHERE lead_id LIKE 'a-%'")
 
-    second = ParquetPublisher(directory, 1.0)  # the next writer, after the migration
+    second = LakePublisher(directory, 1.0)  # the next writer, after the migration
     second.publish_pending(table, rows_written=5)
     second.close()
 

@@ -36,7 +36,7 @@ import duckdb
 from enrichment_logs.config import Settings
 from enrichment_logs.export.duckdb_store import TABLE, DuckDBStore, StoreError, StoreLockedError
 from enrichment_logs.export.lake import LAKE, connect_lake, retrying_conflicts
-from enrichment_logs.export.publish import ParquetPublisher, is_published
+from enrichment_logs.export.publish import LakePublisher, is_published
 from enrichment_logs.export.store_url import DuckDBUrl, StoreUrl
 
 DELETE_RETRY_SECONDS: Final = 120.0
@@ -207,7 +207,7 @@ def _republish(
     """
     if directory is None:
         return
-    publisher = ParquetPublisher(directory, interval_seconds=1.0)
+    publisher = LakePublisher(directory, interval_seconds=1.0)
     try:
         publisher.publish_pending(connection, rows_written=-1)
     finally:

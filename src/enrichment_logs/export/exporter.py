@@ -48,7 +48,7 @@ from enrichment_logs.export.duckdb_store import (
 )
 from enrichment_logs.export.lake import CatalogUnreachableError
 from enrichment_logs.export.mapping import span_to_row
-from enrichment_logs.export.publish import ParquetPublisher
+from enrichment_logs.export.publish import LakePublisher
 from enrichment_logs.export.spool import Spool
 from enrichment_logs.export.store_url import DuckDBUrl, StoreUrl
 from enrichment_logs.export.stores import Store, open_store
@@ -123,7 +123,7 @@ class DuckDBSpanExporter(SpanExporter):
         self.spool = Spool(settings.resolved_spool_dir)
         # A DuckLake serves its readers itself (no lock); only the single file's writer publishes.
         self.publisher = (
-            ParquetPublisher(settings.resolved_publish_dir, settings.publish_interval_seconds)
+            LakePublisher(settings.resolved_publish_dir, settings.publish_interval_seconds)
             if settings.publish_interval_seconds > 0 and isinstance(self.store_url, DuckDBUrl)
             else None
         )

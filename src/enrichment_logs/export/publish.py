@@ -1,4 +1,4 @@
-"""`ParquetPublisher`: the table published as a DuckLake, so that readers never open the live file.
+"""`LakePublisher`: the table published as a DuckLake, so that readers never open the live file.
 
 While a process writes a DuckDB file, no other process can open it, not even read-only, and a
 reader that holds it (the DuckDB CLI, Grafana's plugin) keeps the writer out. So the writer, in
@@ -92,7 +92,7 @@ def is_published(directory: Path) -> bool:
     return (directory / CATALOG_NAME).is_file()
 
 
-class ParquetPublisher:
+class LakePublisher:
     """Publishes the `enrichment_logs` table of one writer's connection; see the module doc.
 
     Not thread-safe: the exporter calls it from its export thread, holding its lock.
