@@ -124,7 +124,7 @@ def install() -> Path:
 def init_sql(lake: str, extension_directory: Path) -> str:
     """The provisioned `initSql` as the datasource runs it: Grafana's environment variable
     replaced by `lake`, the image's extension directory by `extension_directory`."""
-    provisioned = provisioned_datasources()["enrichment-duckdb"]["jsonData"]["initSql"]
+    provisioned = str(provisioned_datasources()["enrichment-duckdb"]["jsonData"]["initSql"])
     assert _IMAGE_EXTENSIONS in provisioned
     return provisioned.replace("${ENRICHMENT_LOGS_LAKE}", lake).replace(
         _IMAGE_EXTENSIONS, str(extension_directory)
