@@ -1,5 +1,5 @@
 """Calls of known leads written to a store, and every place a reader could still find one of them:
-each table and view, every older snapshot (time travel), every data or published Parquet file,
+each table and view, every older snapshot (time travel), every data file (a published lake's too),
 the catalog database itself."""
 
 from __future__ import annotations

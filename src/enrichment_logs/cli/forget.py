@@ -2,8 +2,8 @@
 
 For a person or a company that asks to be erased: their rows, with the request and response
 content captured in them, leave the store, its history (every older DuckLake snapshot, so time
-travel cannot reach them) and the published Parquet files; see `export.erasure` for what lies
-beyond its reach (backups, `*.rejected` spool files).
+travel cannot reach them) and the lake a DuckDB file's writer publishes; see `export.erasure`
+for what lies beyond its reach (backups, `*.rejected` spool files).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "forget",
         help="erase one lead's or company's calls, with their content and history",
         description="Delete every call of a lead or a company from the store, its history "
-        "(lake snapshots) and its published Parquet files.",
+        "(lake snapshots) and the lake its writer publishes.",
     )
     add_store_argument(forget)
     who = forget.add_mutually_exclusive_group(required=True)

@@ -3,7 +3,7 @@
 The same figures as the Python API (`get_enrichment_costs`, `get_performance_metrics`,
 `get_usage_trends`, and `get_lead_cost_details` with `--lead`), read in one go from one
 connection, so the sections agree with each other. Works while a pipeline writes the file: the
-reader falls back to the Parquet files the writer publishes. `--format html` writes the
+reader falls back to the lake the writer publishes. `--format html` writes the
 self-contained HTML page of the same options (`analytics.html_report`).
 """
 

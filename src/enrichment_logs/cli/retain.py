@@ -1,6 +1,6 @@
 """`enrichment-logs retain --days N`: delete the calls that started more than N days ago.
 
-On every store, with everything `export.erasure` does (history, published Parquet files). Meant
+On every store, with everything `export.erasure` does (history, the published lake). Meant
 for a nightly cron job, e.g. `0 3 * * * enrichment-logs retain --days 90`: on a DuckLake it runs
 beside the writers; a DuckDB file is waited for (`--wait`) while a pipeline holds it.
 """
@@ -24,7 +24,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "retain",
         help="delete calls older than N days, on every store (for a nightly cron job)",
         description="Delete every call that started more than N days ago, from the store, its "
-        "history (lake snapshots) and its published Parquet files.",
+        "history (lake snapshots) and the lake its writer publishes.",
     )
     add_store_argument(retain)
     retain.add_argument("--days", type=positive_int, required=True, help="days of calls to keep")

@@ -1,7 +1,7 @@
 """`enrichment-logs sql "QUERY"`: one read-only query on the log, as a table, JSON or CSV.
 
 The query sees the `enrichment_logs` table and the analytics views, from the file or, while a
-pipeline writes it, from the Parquet files the writer publishes. Only queries run: a statement
+pipeline writes it, from the lake the writer publishes. Only queries run: a statement
 that would change anything (INSERT, CREATE, COPY, ATTACH, SET, ...) is refused before it runs.
 """
 

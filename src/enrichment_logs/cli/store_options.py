@@ -74,6 +74,6 @@ def delete_and_report(args: argparse.Namespace, selection: Selection) -> int:
             f"{done.snapshots_expired} older snapshots expired, {done.files_removed} files removed"
         )
     if done.published_dir is not None:
-        parts.append(f"the published files in {done.published_dir} rewritten")
+        parts.append(f"the lake published in {done.published_dir} brought up to date")
     print("; ".join(parts))
     return 0

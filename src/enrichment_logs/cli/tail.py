@@ -1,6 +1,6 @@
 """`enrichment-logs tail`: the latest calls and, with `--follow`, each new one as it lands.
 
-It reads the Parquet files the writer publishes whenever they exist (else the DuckDB file), so
+It reads the lake the writer publishes whenever there is one (else the DuckDB file), so
 however long it follows it never holds the file a pipeline may want to open. New rows appear
 when the writer publishes them (every few seconds, see `export.publish`). A row counts as new by
 its id; rows are followed by the time they completed, and one that lands more than `LATE` after

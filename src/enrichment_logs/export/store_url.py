@@ -1,7 +1,7 @@
 """Store URLs: where the `enrichment_logs` table lives, as one string.
 
 - `duckdb:PATH`, or a plain `PATH`: one DuckDB file (the default, what `db_path` means). One
-  process writes it; readers read the Parquet files it publishes.
+  process writes it; readers read the DuckLake it publishes.
 - `ducklake:sqlite:PATH`: a DuckLake whose catalog is the SQLite file at PATH. Many processes on
   one machine write and read it at the same time, with no server.
 - `ducklake:postgres:DSN`: a DuckLake whose catalog is a PostgreSQL database, given as a libpq
@@ -48,7 +48,7 @@ class DuckDBUrl:
     path: Path
 
     def sibling(self, suffix: str) -> Path:
-        """A path next to the file (`<path>.spool`, `<path>.parquet`)."""
+        """A path next to the file (`<path>.spool`, `<path>.lake`)."""
         return self.path.with_name(self.path.name + suffix)
 
     def __str__(self) -> str:

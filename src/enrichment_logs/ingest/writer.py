@@ -15,7 +15,7 @@ Exports run one at a time: the exporter serialises its writes anyway, and one at
 writer tell which rows of *this* request the mapping or the table refused. A background thread
 flushes the exporter when no request comes to do it: while rows wait in the spool (after the
 database was released, say), and once the service has gone quiet after writing, so the published
-Parquet files catch up with the last rows (the exporter throttles publishing while batches come).
+lake catches up with the last rows (the exporter throttles publishing while batches come).
 """
 
 from __future__ import annotations
