@@ -15,9 +15,10 @@ What changed is read from the table, not from the batches: per UTC day of `start
 table's (row count, XOR of its ids' hashes) is compared with the lake's. For a day that differs,
 one lake transaction deletes the ids the table no longer holds and inserts the ids the lake lacks
 (anti-joins on `id`, never a rewrite of the day). So a crash between commit and publish, a
-replayed spool segment, rows deleted by `retain` or `forget`, and a migration that added a
-column (added to the lake too, and its days republished whole) are all put right by the next
-publish, each row once. The writer's database and the lake live in separate DuckDB instances (a
+replayed spool segment, rows deleted by `retain` or `forget`, and a new column (the schema
+files' migrations are applied to the lake as to a lake store; a column added by other means is
+added and every row republished, in one transaction) are all put right by the next publish, each
+row once. The writer's database and the lake live in separate DuckDB instances (a
 DuckLake failure must never touch the writer's), so the anti-joins exchange ids and rows through
 Parquet files in a private staging directory.
 
@@ -117,7 +118,6 @@ class LakePublisher:
         self._file_grace = file_grace
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._published: dict[date, tuple[int, int]] | None = None  # None until read from the lake
-        self._republish_whole: set[date] = set()  # days to replace after a column was added
         self._rows_written_published: int | None = None  # None: reconcile with the table first
         self._due_at = 0.0
         self._maintain_at = clock() + maintenance_interval_seconds
@@ -173,14 +173,12 @@ class LakePublisher:
             for day in current.keys() | published.keys()
             if published.get(day) != current.get(day)
         }
-        changed |= self._republish_whole
         try:
             for count, day in enumerate(sorted(changed, reverse=True)):
                 if count and stop_at is not None and self._clock() > stop_at:
                     return False
                 rows = (published.get(day, (0, 0))[0], current.get(day, (0, 0))[0])
-                self._publish_day(connection, lake, day, rows, whole=day in self._republish_whole)
-                self._republish_whole.discard(day)
+                self._publish_day(connection, lake, day, rows)
                 if day in current:
                     published[day] = current[day]
                 else:
@@ -232,10 +230,35 @@ class LakePublisher:
         """What the lake holds per day: read from the lake once, then kept up to date (only
         this writer, which holds the database's lock, writes the lake)."""
         if self._published is None:
-            if _add_missing_columns(connection, lake):
-                self._republish_whole = set(_fingerprints(lake)) | set(_fingerprints(connection))
+            missing = _missing_columns(connection, lake)
+            if missing:
+                self._republish_with_columns(connection, lake, missing)
             self._published = _fingerprints(lake)
         return self._published
+
+    def _republish_with_columns(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        lake: duckdb.DuckDBPyConnection,
+        columns: list[tuple[str, str]],
+    ) -> None:
+        """Columns the table has and the lake lacks (added to the table by hand: the schema
+        files' migrations reach the lake on their own): added, and every row published again
+        with the table's values, in one transaction, so a crash leaves the columns missing and
+        the next writer does it again."""
+        with _staged(self.directory / _STAGING) as (_, _, rows):
+            connection.execute(f"COPY {TABLE} TO {sql_literal(str(rows))} (FORMAT parquet)")
+            lake.execute("BEGIN TRANSACTION")
+            try:
+                for name, kind in columns:
+                    quoted = '"' + name.replace('"', '""') + '"'
+                    lake.execute(f"ALTER TABLE {LAKE}.main.{TABLE} ADD COLUMN {quoted} {kind}")
+                lake.execute(f"DELETE FROM {TABLE}")
+                lake.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM {_read(rows)}")
+                lake.execute("COMMIT")
+            except BaseException:
+                rollback(lake)
+                raise
 
     def _publish_day(
         self,
@@ -243,13 +266,11 @@ class LakePublisher:
         lake: duckdb.DuckDBPyConnection,
         day: date,
         rows: tuple[int, int],
-        *,
-        whole: bool,
     ) -> None:
-        """One lake transaction: delete the day's rows the table no longer holds (all of them
-        when `whole`), insert the rows the lake lacks. `rows` is the day's row count in the
-        lake and in the table: when the lake's rows plus the missing ones make the table's, the
-        lake holds no row the table lacks, and the delete is skipped."""
+        """One lake transaction: delete the day's rows the table no longer holds, insert the
+        rows the lake lacks. `rows` is the day's row count in the lake and in the table: when
+        the lake's rows plus the missing ones make the table's, the lake holds no row the table
+        lacks, and the delete is skipped."""
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         span = {"start": start, "end": start + timedelta(days=1)}
         with _staged(self.directory / _STAGING) as (ids, missing, new_rows):
@@ -261,8 +282,6 @@ class LakePublisher:
             )
             lake.execute("BEGIN TRANSACTION")
             try:
-                if whole:
-                    lake.execute(f"DELETE FROM {TABLE} WHERE {_DAY}", span)
                 found = lake.execute(
                     f"COPY (SELECT id FROM {table_ids} WHERE id NOT IN (SELECT id FROM {TABLE} "
                     f"WHERE {_DAY})) TO {sql_literal(str(missing))} (FORMAT parquet)",
@@ -270,7 +289,7 @@ class LakePublisher:
                 ).fetchone()
                 missing_count = int(found[0]) if found else 0
                 lake_rows, table_rows = rows
-                if not whole and lake_rows + missing_count != table_rows:
+                if lake_rows + missing_count != table_rows:
                     lake.execute(
                         f"DELETE FROM {TABLE} WHERE {_DAY} AND id NOT IN (SELECT id FROM "
                         f"{table_ids})",
@@ -379,22 +398,18 @@ def _read(path: Path) -> str:
     return f"read_parquet({sql_literal(str(path))})"
 
 
-def _add_missing_columns(
+def _missing_columns(
     connection: duckdb.DuckDBPyConnection, lake: duckdb.DuckDBPyConnection
-) -> bool:
-    """Give the lake's table the columns the writer's table has and it lacks; True if any."""
+) -> list[tuple[str, str]]:
+    """(name, type) of the columns the writer's table has and the lake's lacks, in order."""
     query = (
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
         "AND table_schema = current_schema() AND table_catalog = current_database() "
         "ORDER BY ordinal_position"
     )
     present = {name for name, _ in lake.execute(query, [TABLE]).fetchall()}
-    missing = [
+    return [
         (name, kind)
         for name, kind in connection.execute(query, [TABLE]).fetchall()
         if name not in present
     ]
-    for name, kind in missing:
-        quoted = '"' + name.replace('"', '""') + '"'
-        lake.execute(f"ALTER TABLE {LAKE}.main.{TABLE} ADD COLUMN {quoted} {kind}")
-    return bool(missing)
