@@ -26,25 +26,24 @@ _WHOLE_URL: Final = re.compile(r'"(https?)://([^/"?#\\]+)([^"#\\]*)(?:#[^"\\]*)?
 """A JSON string that is a URL, as `json.dumps` writes it (nothing to unescape in a URL)."""
 
 
+def _not_json(value: object) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_not_json
+)
+"""Built once: `json.dumps` with these options builds an encoder per call (a third of the cost)."""
+
+
 def request_hash(provider: str, endpoint: str, request: Any) -> str | None:
     """`sha256:<hex>` of the normalised request, or None when it is not JSON-shaped."""
     try:
-        text = json.dumps(
-            [provider, endpoint, request],
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-            default=_not_json,
-        )
+        text = _ENCODER.encode([provider, endpoint, request])
     except (TypeError, ValueError, RecursionError):
         return None
     text = _WHOLE_URL.sub(_normalised_url, text)
     return PREFIX + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _not_json(value: object) -> Any:
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _normalised_url(match: re.Match[str]) -> str:

@@ -71,7 +71,8 @@ class AttributionProcessor(SpanProcessor):
     """
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        if (span.attributes or {}).get(semconv.SPAN_TYPE) == "tool_call":
+        started_with = span.attributes
+        if started_with is not None and started_with.get(semconv.SPAN_TYPE) == "tool_call":
             return  # our tool calls start with their attribution (ToolCall reads it anyway)
         attributes = current_attribution(parent_context).attributes
         if attributes:

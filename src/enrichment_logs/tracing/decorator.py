@@ -69,11 +69,12 @@ def tool(
         name = operation or func.__name__
 
         def finish(call: ToolCall, result: Any) -> None:
-            extracted = _extract(func, usage, result)
-            if isinstance(extracted, Mapping):
-                extracted = usage_from_values(extracted)
-            if isinstance(extracted, Usage):
-                call.record_usage(extracted)
+            if usage is not None:
+                extracted = _extract(func, usage, result)
+                if isinstance(extracted, Mapping):
+                    extracted = usage_from_values(extracted)
+                if isinstance(extracted, Usage):
+                    call.record_usage(extracted)
             if callable(cost):
                 reported = _extract(func, cost, result)
                 refused: dict[str, str] = {}
@@ -82,17 +83,15 @@ def tool(
                     call.set_cost(amount, "provider")
                 elif refused:  # priced from the tables instead; the row says why
                     call.record_usage(Usage(invalid=refused))
-            elif cost is not None:
-                call.set_cost(Decimal(str(cost)), "override")
+            elif fixed_cost is not None:
+                call.set_cost(fixed_cost, "override")
             call.succeed(result)
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                call = ToolCall(
-                    provider, name, model=model, request={"args": args, "kwargs": kwargs}
-                )
+                call = ToolCall(provider, name, model=model, arguments=(args, kwargs))
                 guard = guard_tool(call, options, model, args, kwargs)
                 if guard is not None and guard.served:
                     return guard.value
@@ -114,7 +113,7 @@ def tool(
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            call = ToolCall(provider, name, model=model, request={"args": args, "kwargs": kwargs})
+            call = ToolCall(provider, name, model=model, arguments=(args, kwargs))
             guard = guard_tool(call, options, model, args, kwargs)
             if guard is not None and guard.served:
                 return cast(R, guard.value)
@@ -136,10 +135,8 @@ def tool(
     return decorate
 
 
-def _extract(func: Callable[..., Any], extractor: Callable[[Any], Any] | None, result: Any) -> Any:
+def _extract(func: Callable[..., Any], extractor: Callable[[Any], Any], result: Any) -> Any:
     """Run a user's extractor; its failure costs a warning (once per function), never the call."""
-    if extractor is None:
-        return None
     try:
         value = extractor(result)
     except Exception:

@@ -4,6 +4,10 @@ The decorator, the seed's start/complete/fail API and the client instrumentation
 `ToolCall`: start it, let usage be recorded while it runs, end it exactly once as a success, an
 error or a rejection. Everything here runs on the pipeline's thread, so it only sets attributes:
 pricing and writing happen in the exporter's thread.
+
+A call costs its thread little more than a bare span with the same attributes (benchmark
+`call_overhead`): the span gets its attributes in two batches, at its start and at its end,
+because each SDK attribute set takes the span's lock and validates the value again.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import TracebackType
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -39,6 +43,7 @@ ERROR_MESSAGE_MAX_CHARS = 4096
 NOT_GIVEN: Any = object()
 """Marks a request or response that was not given (None is a value a call can return)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_USAGE = Usage()
 
 
 def semconv_operation(operation: str) -> str:
@@ -67,6 +72,7 @@ class ToolCall:
         "_lock",
         "_sessions",
         "_started_ns",
+        "_unsent",
         "_usage",
         "guard",
         "log_id",
@@ -82,18 +88,23 @@ class ToolCall:
         *,
         model: str | None = None,
         request: Any = NOT_GIVEN,
+        arguments: tuple[tuple[Any, ...], Mapping[str, Any]] | None = None,
         lead_id: str | None = None,
         company_id: str | None = None,
     ) -> None:
-        """Start the call's span under the current context (its parent and its attribution)."""
+        """Start the call's span under the current context (its parent and its attribution).
+
+        The request is `request`, or a decorated function's `arguments` (positional, keyword).
+        """
         self.provider = provider
         self.operation = operation
         self.log_id = new_log_id()
-        self._usage = Usage()
+        self._usage = _NO_USAGE
         self._ended = False
         self._lock = threading.Lock()
         self.guard: CallGuard | None = None
-        attribution = current_attribution()
+        context = otel_context.get_current()  # read once: attribution, parent and span's start
+        attribution = current_attribution(context)
         self._sessions: tuple[SessionTotals, ...] = attribution.totals
         attributes: dict[str, AttributeValue] = {
             **attribution.attributes,
@@ -104,44 +115,40 @@ class ToolCall:
             semconv.GEN_AI_PROVIDER_NAME: provider,
             semconv.GEN_AI_OPERATION_NAME: semconv_operation(operation),
         }
+        # Explicit ids (the seed's API) win over the session's.
+        if lead_id is not None:
+            attributes[semconv.LEAD_ID] = lead_id
+        if company_id is not None:
+            attributes[semconv.COMPANY_ID] = company_id
         if model is not None:
             attributes[semconv.GEN_AI_REQUEST_MODEL] = model
-        if request is not NOT_GIVEN:
+        if arguments is not None:
+            attributes[semconv.REQUEST_DATA] = content.current_policy().render_arguments(*arguments)
+        elif request is not NOT_GIVEN:
             attributes[semconv.REQUEST_DATA] = content.current_policy().render(request)
         self._attributes = attributes
+        self._unsent: dict[str, AttributeValue] = {}
+        """Attributes set since the start, which the span gets when the call ends."""
         self._started_ns = time.time_ns()
-        parent = trace.get_current_span()
+        parent = trace.get_current_span(context)
         if is_foreign_genai_span(parent):  # another instrumentation's span of this same call
             parent.set_attribute(semconv.SPAN_TYPE, "covered")
         self.span = _tracer.start_span(
             f"{provider} {operation}",
+            context,
             kind=SpanKind.CLIENT,
             attributes=attributes,
             start_time=self._started_ns,
         )
-        # Explicit ids (the seed's API) win over the session's, which the processor stamped.
-        if lead_id is not None:
-            self.set_attribute(semconv.LEAD_ID, lead_id)
-        if company_id is not None:
-            self.set_attribute(semconv.COMPANY_ID, company_id)
 
     @property
     def lead_id(self) -> str | None:
         lead = self._attributes.get(semconv.LEAD_ID)
         return lead if isinstance(lead, str) else None
 
-    @contextmanager
-    def activate(self) -> Iterator[ToolCall]:
+    def activate(self) -> _Activation:
         """Make this the current call (for `record_usage`) and its span the current span."""
-        token = _current_call.set(self)
-        # attach/detach rather than `trace.use_span`: the same context switch, without the
-        # exception bookkeeping `end()` and `fail()` do themselves; this runs on every call.
-        span_token = otel_context.attach(trace.set_span_in_context(self.span))
-        try:
-            yield self
-        finally:
-            otel_context.detach(span_token)
-            _current_call.reset(token)
+        return _Activation(self)
 
     def make_current(self) -> None:
         """For calls started and ended in different functions (the seed's API)."""
@@ -198,15 +205,16 @@ class ToolCall:
                 _log.warning("tool call %s was already ended; ignoring", self.log_id)
                 return
             self._ended = True
-            usage = self._usage
-        final = usage.to_attributes()
-        if usage.reported_cost is not None:
-            final[semconv.COST] = str(usage.reported_cost)
-            final[semconv.COST_SOURCE] = "provider"
-        if usage.invalid:
-            final[semconv.INVALID] = [
-                f"{name}: {why}" for name, why in sorted(usage.invalid.items())
-            ]
+            usage, final = self._usage, self._unsent
+        if usage is not _NO_USAGE:
+            final.update(usage.to_attributes())
+            if usage.reported_cost is not None:
+                final[semconv.COST] = str(usage.reported_cost)
+                final[semconv.COST_SOURCE] = "provider"
+            if usage.invalid:
+                final[semconv.INVALID] = [
+                    f"{name}: {why}" for name, why in sorted(usage.invalid.items())
+                ]
         final[semconv.STATUS] = status
         self.span.set_attributes(final)
         if self._sessions or self.guard is not None:
@@ -222,9 +230,39 @@ class ToolCall:
         self.span.end()
 
     def set_attribute(self, key: str, value: AttributeValue) -> None:
-        """An extra attribute for the span and the row's `attributes` JSON."""
-        self._attributes[key] = value
+        """An extra attribute for the span and the row's `attributes` JSON (the span gets it
+        when the call ends; after the end the SDK ignores it with a warning)."""
+        with self._lock:
+            if not self._ended:
+                self._attributes[key] = value
+                self._unsent[key] = value
+                return
         self.span.set_attribute(key, value)
+
+
+class _Activation:
+    """`ToolCall.activate()`: a class rather than a generator, as it runs on every call."""
+
+    __slots__ = ("_call", "_call_token", "_span_token")
+
+    def __init__(self, call: ToolCall) -> None:
+        self._call = call
+
+    def __enter__(self) -> ToolCall:
+        self._call_token: Token[ToolCall | None] = _current_call.set(self._call)
+        # attach/detach rather than `trace.use_span`: the same context switch, without the
+        # exception bookkeeping `end()` and `fail()` do themselves.
+        self._span_token = otel_context.attach(trace.set_span_in_context(self._call.span))
+        return self._call
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        otel_context.detach(self._span_token)
+        _current_call.reset(self._call_token)
 
 
 def current_call() -> ToolCall | None:
