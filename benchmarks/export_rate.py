@@ -3,8 +3,8 @@ can keep up for a minute without the backlog growing.
 
 1. Sustained export rate: finished spans of the four providers' tool calls (made beforehand,
    not timed) go through the real `DuckDBSpanExporter` (mapping and pricing, spool, DuckDB,
-   Parquet publishing) in the batch processor's batches of 2048, in one process. Mapping alone
-   (`span_to_row` with the real cost engine) is timed too, on the same spans.
+   publishing to the readers' lake) in the batch processor's batches of 2048, in one process.
+   Mapping alone (`span_to_row` with the real cost engine) is timed too, on the same spans.
 2. Largest call rate held: `configure()` as a pipeline uses it, one thread making paced tool
    calls at a target rate for `window_seconds` (60 in `make bench`); the rate is held when the
    calls were made on time, nothing was dropped and the backlog (calls made but not yet rows)

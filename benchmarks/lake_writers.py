@@ -7,7 +7,7 @@ batch; rows of real priced tool calls, made beforehand with fresh ids, not timed
 writers are told to go together, its `DuckDBSpanExporter` writes them (claim, `read_json`,
 insert of the ids not yet stored, commit, removal), as it does after every export. Mapping and
 pricing cost the same on every store and run in each pipeline process of its own, so they are
-left out; so is the single file's Parquet publishing (throttled to 5% of its export thread). The
+left out; so is the single file's publishing for readers (throttled to 5% of its writer thread). The
 rate is all writers' rows over the time from the first start to the last commit.
 
 The single file has one writer (a second process would wait for its lock); the lakes, with a

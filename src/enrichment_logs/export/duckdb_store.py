@@ -224,7 +224,7 @@ def _migrate(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def define_table(connection: duckdb.DuckDBPyConnection) -> None:
     """The empty table as the schema files define it, in a connection of the caller's (the typed
-    base a reader of the published Parquet files puts under them)."""
+    table a segment is tried against before it is set aside)."""
     _migrate(connection, Path(":memory:"))
 
 

@@ -4,18 +4,17 @@
 exporter's writer thread moves pending segments into the store, oldest first, many per statement
 (an INSERT costs milliseconds whatever its size), every `INGEST_INTERVAL_SECONDS` or sooner when
 rows pile up, and at `force_flush` and `shutdown`; a segment is removed only after its insert
-committed. So a batch exported while another process
-holds the DuckDB file (a second worker, the DuckDB CLI, Grafana) waits on disk and lands with a
-later export, `force_flush` or `shutdown`; segments left by a crash are written by the next
-exporter on the same spool; and because row ids are stable and inserts skip known ids, a segment
-replayed twice still yields each row once. Only a spool that cannot be written loses rows, and
-those are counted in `stats`.
+committed. So a batch exported while another process holds the DuckDB file (a second worker, the
+DuckDB CLI) waits on disk and lands once it is released; segments left by a crash are written by
+the next exporter on the same spool; and because row ids are stable and inserts skip known ids, a
+segment replayed twice still yields each row once. Only a spool that cannot be written loses
+rows, and those are counted in `stats`.
 
 The store is the one a store URL names (`store`, `ENRICHMENT_LOGS_STORE`; `export.stores`): the
 DuckDB file at `db_path` by default, or a DuckLake that many processes write at once, each
 claiming the spool segments it writes. After rows are committed to a DuckDB file, and at flush and
-shutdown, the exporter publishes the table as Parquet files (`export.publish`), throttled, so
-readers never need the live file; a DuckLake's readers attach the lake itself.
+shutdown, the writer thread publishes the table into a DuckLake beside it (`export.publish`),
+throttled, so readers never need the live file; a DuckLake store's readers attach it itself.
 
 Also the OpenTelemetry entry point `duckdb` (`OTEL_TRACES_EXPORTER=duckdb` under
 `opentelemetry-instrument`): constructed with no arguments it reads `ENRICHMENT_LOGS_DB_PATH`
@@ -231,6 +230,8 @@ class DuckDBSpanExporter(SpanExporter):
                     self.spool.directory,
                 )
             self._publish_pending()
+            if self.publisher is not None:
+                self.publisher.close()
             self._close_store()
 
     def _rows(self, spans: Sequence[ReadableSpan]) -> list[dict[str, object]]:
@@ -419,6 +420,8 @@ class DuckDBSpanExporter(SpanExporter):
         self._spool_lock = threading.Lock()
         self._writer = None
         self._wake = threading.Event()
+        if self.publisher is not None:
+            self.publisher.abandon_after_fork()
         if self._store is not None:
             _inherited_stores.append(self._store)
             self._store = None

@@ -141,6 +141,11 @@ class LakePublisher:
         """Close the connection to the published lake (publishing again reopens it)."""
         self._forget_lake()
 
+    def abandon_after_fork(self) -> None:
+        """In a forked child: the inherited lake connection is the parent's, so it is set aside
+        unclosed (closing it would write to the parent's catalog)."""
+        self._forget_lake(invalidated=True)
+
     def _publish(
         self, connection: duckdb.DuckDBPyConnection, rows_written: int, stop_after: float | None
     ) -> None:
