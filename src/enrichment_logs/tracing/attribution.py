@@ -86,9 +86,9 @@ def is_foreign_genai_span(span: trace.Span) -> bool:
     """A recording span of another GenAI instrumentation: a provider name, not our span type."""
     attributes = getattr(span, "attributes", None) or {}
     return (
-        span.is_recording()
-        and semconv.GEN_AI_PROVIDER_NAME in attributes
+        semconv.GEN_AI_PROVIDER_NAME in attributes
         and semconv.SPAN_TYPE not in attributes
+        and span.is_recording()
     )
 
 
