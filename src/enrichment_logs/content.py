@@ -94,7 +94,7 @@ def describe(value: Any) -> str:
     It runs twice per call on the pipeline's thread, so the JSON is joined by hand from
     `json`'s own string encoder: `json.dumps` doubled the cost of describing a small mapping.
     """
-    if not isinstance(value, Mapping):
+    if not isinstance(value, (dict, Mapping)):  # a dict is matched before the (slower) ABC
         return _json_string(_size(value))
     shape = {str(key)[:64]: _size(item) for key, item in islice(value.items(), 50)}
     return (
@@ -110,6 +110,8 @@ _SIZED = (str, bytes, bytearray, list, tuple, set, frozenset)
 
 def _size(value: Any) -> str:
     """A value's type and size; concrete types are tried before the (slower) `Mapping` check."""
+    if isinstance(value, dict):
+        return f"object[{len(value)}]"
     if isinstance(value, _SIZED):
         return f"{type(value).__name__}[{len(value)}]"
     if isinstance(value, Mapping):
