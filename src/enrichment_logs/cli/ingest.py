@@ -8,6 +8,8 @@ from typing import Any
 
 from enrichment_logs.cli.arguments import positive_int
 
+SIGNAL_POLL_SECONDS = 0.5
+
 
 def port_number(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = service.settings.resolved_store
     print(f"listening on {service.url} (OTLP/HTTP: POST /v1/traces), writing {store}", flush=True)
-    stop.wait()
+    # A signal may be delivered to any thread; Python runs its handler only once the main thread
+    # executes bytecode, which a wait with no timeout never does: so wait in short steps.
+    while not stop.wait(SIGNAL_POLL_SECONDS):
+        pass
     service.stop()
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import threading
+import time
 
 from enrichment_logs.emulator.server import ProviderEmulator
 
@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"firecrawl   {emulator.firecrawl_base_url}")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            while True:  # in steps: a Ctrl-C another thread receives is raised only between them
+                time.sleep(0.5)
 
 
 if __name__ == "__main__":
