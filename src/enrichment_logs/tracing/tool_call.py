@@ -5,9 +5,9 @@ The decorator, the seed's start/complete/fail API and the client instrumentation
 error or a rejection. Everything here runs on the pipeline's thread, so it only sets attributes:
 pricing and writing happen in the exporter's thread.
 
-A call costs its thread little more than a bare span with the same attributes (benchmark
-`call_overhead`): the span gets its attributes in two batches, at its start and at its end,
-because each SDK attribute set takes the span's lock and validates the value again.
+What a call costs its thread beyond a bare span with the same attributes is the benchmark
+`call_overhead`. The span gets its attributes in two batches, at its start and at its end, since
+each SDK attribute set takes the span's lock and validates its value.
 """
 
 from __future__ import annotations
