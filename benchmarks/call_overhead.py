@@ -6,8 +6,8 @@ Measured as the calling thread's own CPU time (`time.thread_time`), which is wha
 pays: waiting for the GIL while the export thread prices and writes rows is not counted, since a
 real pipeline spends that time waiting on the network anyway. Wall time is reported beside it.
 The modes run interleaved, round by round, in one process; ratios are of medians. Both
-providers are flushed, untimed, after every mode's round: the rows of one mode's calls are
-exported during that mode's round or not at all, never while another mode is being timed.
+providers are flushed, untimed, after every mode's round: one mode's rows are exported during
+its own round or in that flush, never while another mode is being timed.
 """
 
 from __future__ import annotations
