@@ -2,16 +2,15 @@
 
 The SDK's `BatchSpanProcessor` queues every span and drops what exceeds 2048 with one warning
 (in a burst of 200 000 tool calls we measured 95 % lost). This one queues only tool-call spans,
-holds up to 100 000 of them, exports batches from a daemon thread (every 0.2 s, or sooner once
+holds up to 100 000 of them, exports batches from a daemon thread (every 50 ms, or sooner once
 half a batch waits) and, when even that is full, drops and counts instead of blocking the
 pipeline: `dropped`, the exporter's `stats`, and one warning per overflow episode.
 
 The schedule bounds what a SIGKILL can lose: an ended call is in memory only until its batch is
-in the spool. Measured at a pipeline's pace (benchmarks `kill_window` and `pipeline_overhead`):
-at 0.2 s a call waits 0.12 s (median, 0.26 s at most) and the pipeline takes 2-5 % longer; at
-50 ms it waits 0.03 s (0.06 s at most) but the pipeline takes 6-9 % longer, because every export
-is a DuckDB insert of fixed cost. 0.2 s keeps the pipeline's time; a shorter window needs the
-spool written apart from the insert (see the README's guarantees).
+in the spool. Every 50 ms costs little since an export only maps, prices and spools (the DuckDB
+insert is the exporter's writer thread's, once a second); at 0.2 s, when every export was also
+an insert of fixed cost, 50 ms had made the pipeline 6-9 % slower instead of 2-5 %. Measured by
+the benchmarks `kill_window` and `pipeline_overhead` (figures in the README).
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ class SpoolingBatchProcessor(SpanProcessor):
         *,
         max_queue_size: int = 100_000,
         max_batch_size: int = 2048,
-        schedule_delay_millis: float = 200,
+        schedule_delay_millis: float = 50,
     ) -> None:
         if min(max_queue_size, max_batch_size) < 1 or schedule_delay_millis <= 0:
             raise ValueError("queue size, batch size and schedule delay must be positive")

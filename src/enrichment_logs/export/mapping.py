@@ -72,7 +72,7 @@ def is_tool_call(attributes: Mapping[str, object] | None) -> bool:
     Spans from other GenAI instrumentations have no `enrichment.span.type`; their provider name
     marks them as calls. Our session spans carry a span type and are never rows.
     """
-    if not attributes:
+    if attributes is None:  # `.get` answers for an empty mapping: no length asked, one call less
         return False
     span_type = attributes.get(semconv.SPAN_TYPE)
     if span_type is None:
