@@ -97,7 +97,9 @@ def _expire_and_delete(
     (and files no commit ever referenced) once `grace` old; (snapshots expired, files deleted)."""
     now = datetime.now(UTC)
     # Each returns a row per snapshot or file it removed (`SELECT count(*)` would skip the work).
-    expired = _rows(connection, "ducklake_expire_snapshots", now - keep)
+    expired = _rows(
+        connection, "ducklake_expire_snapshots", _expiry_cutoff(connection, now, keep, grace)
+    )
     deleted = _rows(connection, "ducklake_cleanup_old_files", now - grace) + _rows(
         connection, "ducklake_delete_orphaned_files", now - grace
     )
@@ -171,6 +173,23 @@ def _data_files(connection: duckdb.DuckDBPyConnection) -> int:
         f"SELECT count(*) FROM ducklake_list_files('{LAKE}', '{TABLE}')"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _expiry_cutoff(
+    connection: duckdb.DuckDBPyConnection, now: datetime, keep: timedelta, grace: timedelta
+) -> datetime:
+    """Snapshots older than this may be expired: older than `keep`, and superseded by a commit at
+    least `grace` old. A query reads the snapshot that was current when it began; expiring that
+    snapshot under it fails the query ("No snapshot found"), however old the snapshot itself is,
+    so a reader gets `grace` after the next commit to finish."""
+    superseded = connection.execute(
+        f"SELECT epoch(max(snapshot_time)) FROM ducklake_snapshots('{LAKE}') "
+        "WHERE snapshot_time < $before",
+        {"before": now - grace},
+    ).fetchone()
+    if superseded is None or superseded[0] is None:  # no commit is `grace` old: expire nothing
+        return min(now - keep, now - grace)
+    return min(now - keep, datetime.fromtimestamp(superseded[0], UTC))
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, function: str, before: datetime) -> int:
