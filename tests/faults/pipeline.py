@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
@@ -34,6 +34,8 @@ class PipelineProcess:
     """Its stderr so far, read from a pipe (a file could be the very thing a test fills)."""
     leads: list[dict[str, Any]] = field(default_factory=list)
     """Every finished lead it reported, in order."""
+    answers: queue.Queue[str] = field(default_factory=queue.Queue)
+    """Its stdout's lines, as they come."""
 
     def send(self, command: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -42,14 +44,12 @@ class PipelineProcess:
 
     def answer(self, key: str, timeout: float = ANSWER_TIMEOUT) -> dict[str, Any]:
         """The next message holding `key`; lead reports on the way are collected."""
-        assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
         while True:
-            remaining = deadline - time.monotonic()
-            readable, _, _ = select.select([self.process.stdout], [], [], max(0.0, remaining))
-            if not readable:
-                raise AssertionError(f"no {key!r} within {timeout} s: {self.stacks()}")
-            line = self.process.stdout.readline()
+            try:
+                line = self.answers.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {key!r} within {timeout} s: {self.stacks()}") from None
             assert line, f"the pipeline ended before {key!r}: {self.stderr()}"
             message: dict[str, Any] = json.loads(line)
             if "lead" in message:
@@ -88,6 +88,14 @@ class PipelineProcess:
         for line in self.process.stderr:
             self.logged.append(line)
 
+    def _collect_answers(self) -> None:
+        """Lines of its stdout, then "" at its end. Read by a thread: `select` on the pipe
+        misses a line that a buffered `readline` already took in with the one before."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.answers.put(line)
+        self.answers.put("")
+
 
 @contextmanager
 def pipeline_process(
@@ -106,6 +114,7 @@ def pipeline_process(
     running = PipelineProcess(process)
     reader = threading.Thread(target=running._collect_stderr, daemon=True)
     reader.start()
+    threading.Thread(target=running._collect_answers, daemon=True).start()
     try:
         running.answer("ready")
         yield running
