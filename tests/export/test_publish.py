@@ -136,13 +136,16 @@ def test_publishing_waits_for_its_interval_and_publish_pending_does_not(table, t
     now = [0.0]
     publisher = LakePublisher(tmp_path / "lake", 10.0, clock=lambda: now[0])
     publisher.publish_if_due(table, rows_written=5)
+    assert not publisher.directory.exists()  # the first publish waits an interval too
+    now[0] = 10.0
+    publisher.publish_if_due(table, rows_written=5)
     assert _published(publisher.directory) == (5, 5)
 
     table.execute("DELETE FROM enrichment_logs WHERE lead_id = 'a-0'")
-    now[0] = 9.0
+    now[0] = 19.0
     publisher.publish_if_due(table, rows_written=6)
     assert _published(publisher.directory) == (5, 5)  # within the interval
-    now[0] = 10.5
+    now[0] = 20.5
     publisher.publish_if_due(table, rows_written=6)
     assert _published(publisher.directory) == (4, 4)
 

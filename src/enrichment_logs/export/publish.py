@@ -22,12 +22,14 @@ row once. The writer's database and the lake live in separate DuckDB instances (
 DuckLake failure must never touch the writer's), so the anti-joins exchange ids and rows through
 Parquet files in a private staging directory.
 
-Cost: publishing takes at most `MAX_SHARE` of the export thread's time: after a publish that took
-`d` seconds, the next waits `max(interval, d / MAX_SHARE)`, and one publish in the export path
-starts no new day after `CYCLE_BUDGET_SECONDS` (the other days follow, newest first, in later
-publishes). Flush and shutdown publish everything pending. Every `MAINTENANCE_INTERVAL_SECONDS`
-the lake is tidied (`lake_maintenance.tidy`): the small files of each publish merged, snapshots
-older than `FILE_GRACE` expired, files unreferenced for that long deleted.
+Cost: publishing takes at most `MAX_SHARE` of the writer thread's time: the first publish waits one
+interval after start (opening the lake costs ~0.1 s of CPU, a new lake ~0.5 s, which a pipeline's
+first seconds should not pay), after a publish that took `d` seconds the next waits `max(interval,
+d / MAX_SHARE)`, and one publish in the writer thread starts no new day after
+`CYCLE_BUDGET_SECONDS` (the other days follow, newest first, in later publishes). Flush and
+shutdown publish everything pending. Every `MAINTENANCE_INTERVAL_SECONDS` the lake is tidied
+(`lake_maintenance.tidy`): the small files of each publish merged, snapshots older than
+`FILE_GRACE` expired, files unreferenced for that long deleted.
 
 Rows are personal data: the directory is created 0o700 and every file and directory in it is
 0o600 / 0o700, plus the read bits the user granted on the directory (say, to a Grafana group). A
@@ -119,7 +121,7 @@ class LakePublisher:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._published: dict[date, tuple[int, int]] | None = None  # None until read from the lake
         self._rows_written_published: int | None = None  # None: reconcile with the table first
-        self._due_at = 0.0
+        self._due_at = clock() + interval_seconds
         self._maintain_at = clock() + maintenance_interval_seconds
         self._failing: str | None = None
 
