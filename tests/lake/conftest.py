@@ -18,8 +18,11 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_lake(postgres: PostgresServer, tmp_path: Path) -> str:
-    """A new, empty lake: its own catalog database, its data files under the test's directory."""
+def postgres_lake(postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty lake: its own catalog database, its data files under the test's directory.
+    The test runs in that directory too: a PostgreSQL lake's writers spool to
+    `enrichment_logs.spool` in the working directory unless told otherwise."""
+    monkeypatch.chdir(tmp_path)
     return f"ducklake:postgres:{postgres.dsn(postgres.create_database())}?data_path={tmp_path}/lake"
 
 

@@ -27,7 +27,8 @@ from tests.lake.traces import (
 )
 
 
-def test_a_forgotten_lead_leaves_no_trace_in_a_lake(capsys, postgres, tmp_path):
+def test_a_forgotten_lead_leaves_no_trace_in_a_lake(capsys, postgres, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the writers' default spool is in the working directory
     database = postgres.create_database()
     store = f"ducklake:postgres:{postgres.dsn(database)}?data_path={tmp_path}/lake"
     pg_dump = Path(require_command("pg_dump", "postgresql", search=("/usr/lib/postgresql/*/bin",)))
