@@ -98,17 +98,13 @@ class DuckDBStore:
         parameters = segment_parameters(segments)
         if parameters is None:
             return 0  # another process ingested and removed them
-        names = segment_names(segments)
         try:
             result = self._connection.execute(self._insert, parameters).fetchone()
-        except DATA_ERRORS as exc:
-            if not segment_fits(parameters):
-                raise SegmentRejectedError(f"rows of {names} do not fit {TABLE}: {exc}") from exc
-            raise StoreError(f"could not write {names} to {self.path}: {exc}") from exc
         except duckdb.Error as exc:
-            if segment_parameters(segments) is None:
+            error = ingest_failure(exc, segments, parameters, self.path)
+            if error is None:
                 return 0
-            raise StoreError(f"could not write {names} to {self.path}: {exc}") from exc
+            raise error from exc
         self._restrict_wal()
         return int(result[0]) if result else 0
 
@@ -275,6 +271,22 @@ def segment_source(connection: duckdb.DuckDBPyConnection) -> str:
         f"read_json(?, format = 'newline_delimited', columns = {{{columns}}}, "
         "maximum_object_size = ?)"
     )
+
+
+def ingest_failure(
+    exc: duckdb.Error, segments: Sequence[Path], parameters: Sequence[object], store: object
+) -> StoreError | None:
+    """What a failed insert of `segments` into `store` means, the same for every store: their
+    data cannot go into the table (`SegmentRejectedError`, never retried), the store failed
+    (`StoreError`, retried later), or None when the segments are gone (another process wrote and
+    removed them)."""
+    names = segment_names(segments)
+    if isinstance(exc, DATA_ERRORS):
+        if not segment_fits(parameters):
+            return SegmentRejectedError(f"rows of {names} do not fit {TABLE}: {exc}")
+    elif segment_parameters(segments) is None:
+        return None
+    return StoreError(f"could not write {names} to {store}: {exc}")
 
 
 def segment_fits(parameters: Sequence[object]) -> bool:

@@ -40,13 +40,11 @@ from typing import Final
 import duckdb
 
 from enrichment_logs.export.duckdb_store import (
-    DATA_ERRORS,
     TABLE,
     VERSION_TABLE,
-    SegmentRejectedError,
     StoreError,
+    ingest_failure,
     schema_migrations,
-    segment_fits,
     segment_names,
     segment_parameters,
     segment_source,
@@ -111,14 +109,11 @@ class DuckLakeStore:
         except _BROKEN as exc:
             self._broken = True
             raise StoreError(f"DuckLake failed on {names} ({self.url}): {exc}") from exc
-        except DATA_ERRORS as exc:
-            if not segment_fits(parameters):
-                raise SegmentRejectedError(f"rows of {names} do not fit {TABLE}: {exc}") from exc
-            raise StoreError(f"could not write {names} to {self.url}: {exc}") from exc
         except duckdb.Error as exc:
-            if segment_parameters(segments) is None:
+            error = ingest_failure(exc, segments, parameters, self.url)
+            if error is None:
                 return 0
-            raise StoreError(f"could not write {names} to {self.url}: {exc}") from exc
+            raise error from exc
         if inserted and committed is not None and committed > started + 1:
             self._remove_concurrent_copies(started, committed)
         return inserted
