@@ -55,7 +55,7 @@ from enrichment_logs.export.duckdb_store import TABLE
 from enrichment_logs.export.ducklake_store import ensure_views, migrate_lake
 from enrichment_logs.export.lake import LAKE, connect_lake, rollback, sql_literal
 from enrichment_logs.export.lake_maintenance import FILE_GRACE, tidy
-from enrichment_logs.export.spool import fsync_directory
+from enrichment_logs.export.spool import fsync_directory, make_private_directory
 from enrichment_logs.export.store_url import DuckLakeUrl
 
 _logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class LakePublisher:
         reader never finds half a catalog)."""
         if self._connection is not None:
             return self._connection
-        prepare_directory(self.directory)
+        make_private_directory(self.directory)
         staging = self.directory / _STAGING
         shutil.rmtree(staging, ignore_errors=True)  # left by a writer that crashed
         staging.mkdir(mode=0o700)
@@ -364,14 +364,6 @@ def _staged(directory: Path) -> Iterator[tuple[Path, Path, Path]]:
     finally:
         for path in (ids, missing, rows):
             path.unlink(missing_ok=True)
-
-
-def prepare_directory(directory: Path) -> None:
-    """Create the publish directory if needed, owner-only."""
-    if not directory.is_dir():
-        # Raises FileExistsError when a file stands where the directory should be.
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened
 
 
 def restrict(directory: Path) -> None:

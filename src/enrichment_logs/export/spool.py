@@ -52,7 +52,7 @@ class Spool:
         hold (the mapping never produces one).
         """
         data = _encode_rows(rows)
-        self._ensure_directory()
+        make_private_directory(self.directory)
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(_sequence):08d}"
         tmp = self.directory / (name + _TMP_SUFFIX)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -68,11 +68,6 @@ class Spool:
             raise
         fsync_directory(self.directory)
         return segment
-
-    def _ensure_directory(self) -> None:
-        if not self.directory.is_dir():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.directory.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened
 
     def segments(self) -> list[Path]:
         """Segments waiting to be ingested, oldest first; removes temporaries left by crashes."""
@@ -179,6 +174,14 @@ def _remove_if_older(path: Path, cutoff: float) -> None:
     with contextlib.suppress(FileNotFoundError):  # its writer renamed it meanwhile
         if path.stat().st_mtime < cutoff:
             path.unlink()
+
+
+def make_private_directory(directory: Path) -> None:
+    """Create `directory` (and its parents) if needed, owner-only. Raises FileExistsError when a
+    file stands where the directory should be."""
+    if not directory.is_dir():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened
 
 
 def fsync_directory(directory: Path) -> None:
