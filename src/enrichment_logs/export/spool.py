@@ -28,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
+import orjson
+
 _logger = logging.getLogger(__name__)
 
 _SEGMENT_SUFFIX: Final = ".jsonl"
@@ -131,21 +133,26 @@ def _encode_rows(rows: Sequence[Mapping[str, object]]) -> bytes:
     """Rows as UTF-8 JSON lines that DuckDB's `read_json` accepts.
 
     Decimals are written as strings (exact, never through float), datetimes as ISO 8601 with
-    their offset, UUIDs as strings. Python strings may hold lone surrogates, which are not
-    UTF-8: they are replaced with `?` and a warning says how many rows were affected.
+    their offset, UUIDs as strings. orjson encodes a row in a tenth of the standard library's
+    time; the few rows it refuses (a Python string holding a lone surrogate, which is not
+    UTF-8) go through the standard encoder with `?` in its place, and a warning says how many.
     """
-    lines = [_ROW_ENCODER.encode(row) for row in rows]
-    text = "\n".join(lines) + "\n" if lines else ""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        damaged = sum(1 for line in lines if not _is_utf8(line))
+    lines: list[bytes] = []
+    damaged = 0
+    for row in rows:
+        try:
+            lines.append(orjson.dumps(row, default=_encode_value, option=orjson.OPT_APPEND_NEWLINE))
+        except orjson.JSONEncodeError:
+            text = _ROW_ENCODER.encode(row)
+            damaged += not _is_utf8(text)
+            lines.append(text.encode("utf-8", "replace") + b"\n")
+    if damaged:
         _logger.warning(
             "%d of %d rows held text that is not valid UTF-8; it was replaced with '?'",
             damaged,
             len(lines),
         )
-        return text.encode("utf-8", "replace")
+    return b"".join(lines)
 
 
 def _encode_value(value: object) -> object:
@@ -159,7 +166,7 @@ def _encode_value(value: object) -> object:
 
 
 _ROW_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encode_value)
-"""One encoder for every row (`json.dumps` with options builds a new one per call)."""
+"""The fallback for rows orjson refuses (`json.dumps` with options builds a new one per call)."""
 
 
 def _is_utf8(text: str) -> bool:
