@@ -4,6 +4,7 @@ $1/1K pages, answer $5/1K)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import exa_py
@@ -23,9 +24,9 @@ def test_a_search_is_one_row_with_the_cost_exa_reported(http_logs, emulator: Pro
     assert len(results.results) == 5
     assert (row["provider"], row["operation"], row["status"]) == ("exa", "search", "success")
     assert (row["cost"], row["cost_source"]) == (SEARCH, "provider")
-    attributes = row["attributes"]
-    assert '"enrichment.usage.search_type": "neural"' in attributes
-    assert '"enrichment.usage.results": 5' in attributes
+    attributes = json.loads(row["attributes"])
+    assert attributes["enrichment.usage.search_type"] == "neural"
+    assert attributes["enrichment.usage.results"] == 5
 
 
 def test_contents_are_priced_per_page(http_logs, emulator: ProviderEmulator):

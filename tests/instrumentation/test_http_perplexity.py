@@ -4,6 +4,7 @@ per-request price, and legacy Sonar chat completions."""
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 from typing import Any
@@ -44,7 +45,7 @@ def test_an_agent_call_costs_what_perplexity_reported(http_logs, emulator: Provi
     assert (row["model"], row["output_tokens"]) == ("perplexity/sonar", 64)
     assert row["cost_source"] == "provider"
     assert row["cost"] == pytest.approx(list_price(row, searches=1), abs=Decimal("1e-9"))
-    assert '"enrichment.usage.tool.search_web": 1' in row["attributes"]
+    assert json.loads(row["attributes"])["enrichment.usage.tool.search_web"] == 1
 
 
 def test_a_streamed_agent_call_is_priced_when_the_stream_ends(
