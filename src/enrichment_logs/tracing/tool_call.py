@@ -156,8 +156,8 @@ class ToolCall:
 
     def record_usage(self, usage: Usage) -> None:
         """Add usage reported during the call; counts add up over several reports."""
-        with self._lock:
-            self._usage = self._usage.merged(usage)
+        with self._lock:  # the first report is taken as is: most calls report once
+            self._usage = usage if self._usage is _NO_USAGE else self._usage.merged(usage)
 
     def succeed(self, response: Any = NOT_GIVEN, *, status: CallStatus = "success") -> None:
         if response is not NOT_GIVEN:
