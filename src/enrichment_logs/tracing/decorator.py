@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar, cast
 
-from enrichment_logs.guards.tool import ToolOptions, guard_tool
+from enrichment_logs.guards.tool import ToolOptions, guard_tool, tool_request_hash
 from enrichment_logs.pricing.usage import Usage, to_decimal
 from enrichment_logs.tracing.record import usage_from_values
 from enrichment_logs.tracing.tool_call import ToolCall
@@ -91,8 +91,11 @@ def tool(
 
             @functools.wraps(func)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                call = ToolCall(provider, name, model=model, arguments=(args, kwargs))
-                guard = guard_tool(call, options, model, args, kwargs)
+                key = tool_request_hash(provider, name, args, kwargs)
+                call = ToolCall(
+                    provider, name, model=model, arguments=(args, kwargs), request_hash=key
+                )
+                guard = guard_tool(call, options, model, key)
                 if guard is not None and guard.served:
                     return guard.value
                 with call.activate():
@@ -113,8 +116,9 @@ def tool(
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            call = ToolCall(provider, name, model=model, arguments=(args, kwargs))
-            guard = guard_tool(call, options, model, args, kwargs)
+            key = tool_request_hash(provider, name, args, kwargs)
+            call = ToolCall(provider, name, model=model, arguments=(args, kwargs), request_hash=key)
+            guard = guard_tool(call, options, model, key)
             if guard is not None and guard.served:
                 return cast(R, guard.value)
             with call.activate():

@@ -91,10 +91,12 @@ class ToolCall:
         arguments: tuple[tuple[Any, ...], Mapping[str, Any]] | None = None,
         lead_id: str | None = None,
         company_id: str | None = None,
+        request_hash: str | None = None,
     ) -> None:
         """Start the call's span under the current context (its parent and its attribution).
 
-        The request is `request`, or a decorated function's `arguments` (positional, keyword).
+        The request is `request`, or a decorated function's `arguments` (positional, keyword);
+        `request_hash` is its identity for the cache and `suggest`, when it has one.
         """
         self.provider = provider
         self.operation = operation
@@ -122,6 +124,8 @@ class ToolCall:
             attributes[semconv.COMPANY_ID] = company_id
         if model is not None:
             attributes[semconv.GEN_AI_REQUEST_MODEL] = model
+        if request_hash is not None:
+            attributes[semconv.REQUEST_HASH] = request_hash
         if arguments is not None:
             attributes[semconv.REQUEST_DATA] = content.current_policy().render_arguments(*arguments)
         elif request is not NOT_GIVEN:
@@ -195,8 +199,7 @@ class ToolCall:
 
     def set_cost(self, amount: Decimal, source: CostSource) -> None:
         """A cost known at the call: reported by the provider, or fixed by the caller."""
-        self.set_attribute(semconv.COST, str(amount))
-        self.set_attribute(semconv.COST_SOURCE, source)
+        self.set_attributes({semconv.COST: str(amount), semconv.COST_SOURCE: source})
 
     def end(self, status: CallStatus) -> None:
         """End the span once; a second end (e.g. complete after fail) is ignored with a warning."""
@@ -232,12 +235,16 @@ class ToolCall:
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         """An extra attribute for the span and the row's `attributes` JSON (the span gets it
         when the call ends; after the end the SDK ignores it with a warning)."""
+        self.set_attributes({key: value})
+
+    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """`set_attribute` for several, under one acquisition of the call's lock."""
         with self._lock:
             if not self._ended:
-                self._attributes[key] = value
-                self._unsent[key] = value
+                self._attributes.update(attributes)
+                self._unsent.update(attributes)
                 return
-        self.span.set_attribute(key, value)
+        self.span.set_attributes(attributes)
 
 
 class _Activation:
