@@ -73,16 +73,19 @@ def render_report(
     date_range: DateRange | None = None,
     provider: str | None = None,
     lead_id: str | None = None,
+    exact: bool = False,
 ) -> str:
     """The analytics page for the calls in `date_range` (half-open, aware) and of `provider`.
 
-    With `lead_id`, the page also lists that lead's calls. The top leads, companies and cost per
-    enrichment cover every provider (a lead's enrichment spans them all); one lead's details
-    cover all of its calls. Raises `AnalyticsError` for a database that cannot be read.
+    With `lead_id`, the page also lists that lead's calls; `exact` asks for latency percentiles
+    of every call instead of a sample (see `get_performance_metrics`). The top leads, companies
+    and cost per enrichment cover every provider (a lead's enrichment spans them all); one
+    lead's details cover all of its calls. Raises `AnalyticsError` for a database that cannot
+    be read.
     """
     check_date_range(date_range)
     with reading(db) as connection:
-        figures = _gather(connection, date_range, provider, lead_id)
+        figures = _gather(connection, date_range, provider, lead_id, exact)
         source = _source_name(db, connection)
     scope = _Scope(source, date_range, provider, datetime.now(UTC))
     return _template().render(scope=scope, **figures)
@@ -103,12 +106,13 @@ def _gather(
     date_range: DateRange | None,
     provider: str | None,
     lead_id: str | None,
+    exact: bool,
 ) -> dict[str, Any]:
     """Every figure the page shows, as the analytics API returns it, and the charts of them."""
     filters: dict[str, Any] = {"date_range": date_range, "provider": provider}
     costs = get_enrichment_costs(connection, group_by=("provider", "operation", "model"), **filters)
     by_provider = get_enrichment_costs(connection, group_by=("provider",), **filters)
-    performance = get_performance_metrics(connection, **filters)
+    performance = get_performance_metrics(connection, exact=exact, **filters)
     calls = None if date_range else first_and_last_call(connection, provider=provider)
     interval = readable_interval(date_range, calls)
     trends = get_usage_trends(

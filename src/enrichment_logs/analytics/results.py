@@ -247,7 +247,8 @@ class CostPerEnrichment(_Report):
 @dataclass(frozen=True, slots=True)
 class OperationPerformance(_Row):
     """A row of the `provider_performance` view; rates and percentiles are None when no call
-    reached the provider."""
+    reached the provider. The percentiles come from `percentile_calls` durations: all of the
+    calls that reached the provider when `percentiles_exact`, else a sample of them."""
 
     provider: str
     operation: str
@@ -262,6 +263,8 @@ class OperationPerformance(_Row):
     p50_duration_ms: float | None
     p95_duration_ms: float | None
     p99_duration_ms: float | None
+    percentile_calls: int
+    percentiles_exact: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +279,18 @@ class ErrorCount(_Row):
 
 @dataclass(frozen=True, slots=True)
 class PerformanceReport(_Report):
-    """`get_performance_metrics`: per provider and operation (the rows), and errors by type."""
+    """`get_performance_metrics`: per provider and operation (the rows), and errors by type.
+
+    `percentile_sample` is 1 when the percentiles come from every call that reached the
+    provider, N when from a deterministic sample of one call in N (`latency_sample` view)."""
 
     operations: Table[OperationPerformance]
     errors: Table[ErrorCount]
+    percentile_sample: int
+
+    @property
+    def percentiles_exact(self) -> bool:
+        return self.percentile_sample == 1
 
     def errors_by_type(self, provider: str, operation: str) -> dict[str | None, int]:
         """How often each error type failed this provider's operation."""

@@ -26,7 +26,7 @@ from enrichment_logs.analytics.results import (
     LeadCall,
     LeadCost,
     LeadCostDetails,
-    OperationPerformance,
+    PerformanceReport,
     UsagePoint,
     columns_of,
 )
@@ -135,7 +135,8 @@ def cost_breakdown(groups: Iterable[CostGroup], keys: Sequence[str], title: str)
     return table
 
 
-def performance(operations: Iterable[OperationPerformance]) -> Table:
+def performance(report: PerformanceReport) -> Table:
+    """Per provider and operation; a note under the table when the percentiles are sampled."""
     table = _table(
         "Performance in ms (of the calls that reached the provider)",
         ("provider", "l"),
@@ -146,7 +147,7 @@ def performance(operations: Iterable[OperationPerformance]) -> Table:
         ("p95", "r"),
         ("retries", "r"),
     )
-    for row in operations:  # p99 is in the JSON and CSV; two percentiles fit 80 columns
+    for row in report.operations:  # p99 is in the JSON and CSV; two percentiles fit 80 columns
         table.add_row(
             row.provider,
             row.operation,
@@ -156,6 +157,11 @@ def performance(operations: Iterable[OperationPerformance]) -> Table:
             milliseconds(row.p95_duration_ms),
             count(row.retries),
         )
+    if not report.percentiles_exact:
+        sample = report.percentile_sample
+        table.caption = f"p50 and p95 of a fixed sample, 1 call in {sample:,} (--exact: every call)"
+        table.caption_justify = "left"
+        table.min_width = max(table.min_width or 0, len(table.caption))  # one line, not wrapped
     return table
 
 

@@ -5,12 +5,19 @@ Each file is a plain SELECT that reads `enrichment_logs` or other views by name.
 same files with its inputs bound as common table expressions of the same names (a CTE shadows a
 view), so a filtered figure is computed by exactly the SQL an unfiltered view uses, and works on a
 read-only file that has no views yet.
+
+A file may also take a value from a one-row view as a named parameter (`$name`, see
+`View.parameters`): the database view reads it from that view with a subquery, the Python API
+reads the same one-row view first and binds the value. DuckDB filters a table scan by a bound
+value as it reads it (a 1-in-16 sample of 10 million calls: 0.1 s of CPU), by a subquery only
+after reading every row (0.25 s).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -22,10 +29,13 @@ from enrichment_logs.analytics.connection import TABLE, AnalyticsError, require_
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A view and the other views it reads (besides the `enrichment_logs` table)."""
+    """A view, the other views it reads (besides the `enrichment_logs` table), and its
+    parameters: each `$name` in its SQL, with the one-row view (among `reads`) whose column of
+    that name the database view reads."""
 
     name: str
     reads: tuple[str, ...] = ("enrichment_calls",)
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 VIEWS: tuple[View, ...] = (
@@ -35,7 +45,12 @@ VIEWS: tuple[View, ...] = (
     View("company_costs"),
     View("session_costs"),
     View("lead_calls"),
-    View("provider_performance"),
+    View("latency_sample"),
+    View(
+        "provider_performance",
+        reads=("enrichment_calls", "latency_sample"),
+        parameters=(("max_sample_key", "latency_sample"),),
+    ),
     View("provider_errors"),
     View("usage_window"),
     View("usage_daily", reads=("enrichment_calls", "usage_window")),
@@ -67,12 +82,20 @@ def create_views(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("BEGIN TRANSACTION")
     try:
         for view in VIEWS:
-            connection.execute(f"CREATE OR REPLACE VIEW {view.name} AS\n{view_sql(view.name)}\n")
+            connection.execute(f"CREATE OR REPLACE VIEW {view.name} AS\n{_database_sql(view)}\n")
         connection.execute("COMMIT")
     except duckdb.Error as exc:
         with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
             connection.execute("ROLLBACK")
         raise AnalyticsError(f"could not create the analytics views: {exc}") from exc
+
+
+def _database_sql(view: View) -> str:
+    """The view's SQL with each parameter read from its one-row view."""
+    sql = view_sql(view.name)
+    for parameter, source in view.parameters:
+        sql = re.sub(rf"\${parameter}\b", f"(SELECT {parameter} FROM {source})", sql)
+    return sql
 
 
 def with_inputs(body: str, reads: tuple[str, ...], replaced: Mapping[str, str]) -> str:
@@ -99,7 +122,8 @@ def with_inputs(body: str, reads: tuple[str, ...], replaced: Mapping[str, str]) 
 
 
 def view_query(name: str, replaced: Mapping[str, str]) -> str:
-    """The query of view `name` over the replaced inputs (see `with_inputs`)."""
+    """The query of view `name` over the replaced inputs (see `with_inputs`); the caller binds
+    the view's parameters."""
     return with_inputs(view_sql(name), _BY_NAME[name].reads, replaced)
 
 
