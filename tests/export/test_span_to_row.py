@@ -245,9 +245,10 @@ def test_unusable_values_are_null_and_the_reason_is_kept(make_span, pricer, tool
     nulls = ("input_tokens", "output_tokens", "tokens_used", "lead_id", "request_data")
     assert all(row[column] is None for column in (*nulls, "response_data", "cost"))
     assert (row["retry_count"], row["cache_hit"], row["status"]) == (0, False, "success")
-    assert row["id"] == uuid.uuid5(
-        uuid.UUID("6f1d3c55-1b1e-4c53-9a3e-2a4f8e0c7d21"),
-        f"{row['trace_id']}-{row['span_id']}",
+    assert row["id"] == str(
+        uuid.uuid5(
+            uuid.UUID("6f1d3c55-1b1e-4c53-9a3e-2a4f8e0c7d21"), f"{row['trace_id']}-{row['span_id']}"
+        )
     )
     attributes = json.loads(str(row["attributes"]))
     assert attributes["custom.ratio"] is None
