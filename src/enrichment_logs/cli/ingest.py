@@ -8,8 +8,6 @@ from typing import Any
 
 from enrichment_logs.cli.arguments import positive_int
 
-SIGNAL_POLL_SECONDS = 0.5
-
 
 def port_number(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
@@ -58,12 +56,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import logging
-    import signal
-    import threading
 
     from enrichment_logs.config import ConfigurationError
     from enrichment_logs.export.duckdb_store import StoreError
     from enrichment_logs.ingest import IngestLimits, IngestService, WriterLimits
+    from enrichment_logs.stopping import stop_on_signals, wait_until
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -75,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
             max_concurrent_requests=args.max_concurrent_requests,
         ),
     )
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda _signum, _frame: stop.set())
+    stop = stop_on_signals()
     try:
         service = IngestService(
             store=args.db, host=args.host, port=args.port, limits=limits
@@ -94,9 +89,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = service.settings.resolved_store
     print(f"listening on {service.url} (OTLP/HTTP: POST /v1/traces), writing {store}", flush=True)
-    # A signal may be delivered to any thread; Python runs its handler only once the main thread
-    # executes bytecode, which a wait with no timeout never does: so wait in short steps.
-    while not stop.wait(SIGNAL_POLL_SECONDS):
-        pass
+    wait_until(stop)
     service.stop()
     return 0

@@ -1,12 +1,11 @@
-"""`python -m enrichment_logs.emulator`: serve the emulated providers until interrupted."""
+"""`python -m enrichment_logs.emulator`: serve the emulated providers until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import time
 
 from enrichment_logs.emulator.server import ProviderEmulator
+from enrichment_logs.stopping import stop_on_signals, wait_until
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 lets the OS choose (default)")
     parser.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
+    stop = stop_on_signals()
     with ProviderEmulator(
         host=arguments.host, port=arguments.port, seed=arguments.seed
     ) as emulator:
@@ -26,9 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"exa         {emulator.exa_base_url}")
         print(f"firecrawl   {emulator.firecrawl_base_url}")
         print("Ctrl-C to stop.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:  # in steps: a Ctrl-C another thread receives is raised only between them
-                time.sleep(0.5)
+        wait_until(stop)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import threading
 
 import enrichment_logs as el
@@ -19,6 +18,7 @@ from enrichment_logs.cli.arguments import failure_rate, positive_int
 from enrichment_logs.emulator import ProviderEmulator
 from enrichment_logs.reference.clients import ProviderClients, emulator_routes
 from enrichment_logs.reference.pipeline import enrich_all, sample_leads
+from enrichment_logs.stopping import stop_on_signals
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,9 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         "--fail", type=failure_rate, action="append", default=[], metavar="PROVIDER=RATE"
     )
     args = parser.parse_args(argv)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda _signum, _frame: stop.set())
+    stop = stop_on_signals()
     with ProviderEmulator(seed=args.seed, fail=dict(args.fail)) as emulator:
         handle = el.configure(provider_routes=emulator_routes(emulator))
         try:
