@@ -144,8 +144,12 @@ def _encode_rows(rows: Sequence[Mapping[str, object]]) -> bytes:
             lines.append(orjson.dumps(row, default=_encode_value, option=orjson.OPT_APPEND_NEWLINE))
         except orjson.JSONEncodeError:
             text = _ROW_ENCODER.encode(row)
-            damaged += not _is_utf8(text)
-            lines.append(text.encode("utf-8", "replace") + b"\n")
+            try:
+                encoded = text.encode("utf-8")
+            except UnicodeEncodeError:
+                damaged += 1
+                encoded = text.encode("utf-8", "replace")
+            lines.append(encoded + b"\n")
     if damaged:
         _logger.warning(
             "%d of %d rows held text that is not valid UTF-8; it was replaced with '?'",
@@ -167,14 +171,6 @@ def _encode_value(value: object) -> object:
 
 _ROW_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encode_value)
 """The fallback for rows orjson refuses (`json.dumps` with options builds a new one per call)."""
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _remove_if_older(path: Path, cutoff: float) -> None:
