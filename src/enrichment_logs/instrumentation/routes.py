@@ -47,6 +47,7 @@ class ProviderRoutes:
             reverse=True,
         )
         self._memo: dict[str, Route | None] = {}
+        self._joined_memo: dict[tuple[int, str], tuple[object, Route | None]] = {}
 
     def match(self, url: str) -> Route | None:
         """The provider of `url`, or None for a host that is not a known provider."""
@@ -58,6 +59,20 @@ class ProviderRoutes:
         if len(self._memo) >= self.MEMO_SIZE:
             self._memo.clear()  # URLs with ids in them (job polls) must not grow it forever
         self._memo[url] = route
+        return route
+
+    def match_joined(self, base: object, path: str) -> Route | None:
+        """`match(f"{base}{path}")`, remembered per `base` object: an SDK client's base URL
+        object, whose string costs more than the match itself. The memo holds `base`, so its id
+        is not reused while remembered; a client given a new `base_url` has a new object."""
+        key = (id(base), path)
+        known = self._joined_memo.get(key)
+        if known is not None and known[0] is base:
+            return known[1]
+        route = self.match(f"{base}{path}")
+        if len(self._joined_memo) >= self.MEMO_SIZE:
+            self._joined_memo.clear()
+        self._joined_memo[key] = (base, route)
         return route
 
     def _match(self, url: str) -> Route | None:

@@ -36,7 +36,7 @@ from enrichment_logs.instrumentation.openai.usage import (
     request_extra,
     usage_of,
 )
-from enrichment_logs.instrumentation.routes import ProviderRoutes, current_routes
+from enrichment_logs.instrumentation.routes import current_routes
 
 STREAM_USAGE_VARIABLE: Final = "ENRICHMENT_LOGS_OPENAI_STREAM_USAGE"
 FALLBACK_PROVIDER: Final = "openai"
@@ -163,27 +163,9 @@ def _begin(endpoint: Endpoint, resource: Any, kwargs: dict[str, Any]) -> _Invoca
 
 def _provider_of(resource: Any, path: str) -> str:
     """The provider of the host the client sends to: `OpenAI(base_url=<Perplexity>)` is
-    Perplexity; a host no route names is an OpenAI-compatible gateway.
-
-    Remembered per base URL object and routes: turning the SDK's URL into a string cost a
-    tenth of our whole share of a call. A client whose `base_url` is set anew gets a new URL
-    object; the memo holds the objects it is keyed on, so their ids are never reused meanwhile.
-    """
-    base_url, routes = resource._client.base_url, current_routes()
-    key = (id(base_url), id(routes), path)
-    known = _providers.get(key)
-    if known is not None and known[0] is base_url and known[1] is routes:
-        return known[2]
-    route = routes.match(f"{base_url}{path}")
-    provider = FALLBACK_PROVIDER if route is None else route.provider
-    if len(_providers) >= _PROVIDERS_MEMO_SIZE:
-        _providers.clear()
-    _providers[key] = (base_url, routes, provider)
-    return provider
-
-
-_PROVIDERS_MEMO_SIZE: Final = 256
-_providers: dict[tuple[int, int, str], tuple[object, ProviderRoutes, str]] = {}
+    Perplexity; a host no route names is an OpenAI-compatible gateway."""
+    route = current_routes().match_joined(resource._client.base_url, path)
+    return FALLBACK_PROVIDER if route is None else route.provider
 
 
 def _with_stream_usage(provider: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
